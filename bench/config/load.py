@@ -1,0 +1,258 @@
+"""Load a suite file: TOML → profile applied → checked → immutable :class:`Suite`."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from bench.config import schema
+from bench.config.grid import expand_grid
+from bench.config.spec import (
+    BaseSpec,
+    DatasetSpec,
+    ProtocolSpec,
+    ReportSpec,
+    Suite,
+    TrainSpec,
+)
+from bench.config.strategy import builtin_strategies
+from bench.errors import ConfigError
+
+ROLES = ("target", "pool", "intermediate")
+LABEL_MODES = ("labels", "origin")
+OUTPUTS = ("softmax", "sigmoid")
+
+
+def load_suite(path: str | Path, *, profile: str | None = None) -> Suite:
+    """Read, check and expand the suite at ``path`` with ``[profiles.<profile>]`` applied."""
+    path = Path(path)
+    file = str(path)
+    raw = _read_toml(path)
+    raw = apply_profile(raw, profile, file=file)
+    schema.check(raw, file=file)
+    return _build(raw, path=path, profile=profile or "default")
+
+
+def apply_profile(raw: dict, profile: str | None, *, file: str) -> dict:
+    """Deep-merge ``[profiles.<profile>]`` over the suite; lists and values replace."""
+    profiles = raw.get("profiles", {})
+    if profile in (None, "default"):
+        return raw
+    if profile not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigError(
+            f"{file}: no profile '{profile}'{schema.suggest(profile, profiles)} "
+            f"(profiles here: {known}; add [profiles.{profile}])"
+        )
+    return _merge(copy.deepcopy(raw), profiles[profile])
+
+
+def suite_hash(raw: dict) -> str:
+    """Content hash of what determines results (not report settings or other profiles)."""
+    relevant = {k: v for k, v in raw.items() if k not in ("profiles", "report")}
+    relevant["suite"] = {k: v for k, v in raw.get("suite", {}).items() if k != "description"}
+    text = json.dumps(relevant, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{path}: suite file not found; check the path (suites live in suites/)")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _merge(base: dict, override: dict) -> dict:
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def _build(raw: dict, *, path: Path, profile: str) -> Suite:
+    file = str(path)
+    suite = raw.get("suite", {})
+    datasets = _datasets(raw, file=file)
+    roles = _roles(suite, datasets, file=file)
+    train = TrainSpec(**raw.get("train", {}))
+    strategies = _strategies(raw, roles=roles, datasets=datasets, file=file)
+    grid_raw = raw.get("grid", {})
+    cells, factors = expand_grid(
+        grid_raw, strategies=strategies, backbones=raw.get("backbones", {}),
+        optimizers=raw.get("optimizers", {}), file=file,
+    )
+    return Suite(
+        name=suite.get("name", path.stem),
+        path=path,
+        profile=profile,
+        hash=suite_hash(raw),
+        seed=suite.get("seed", 0),
+        target=roles["target"],
+        image_size=_positive(suite.get("image_size", 64), "suite.image_size", file),
+        datasets=datasets,
+        base=_base(raw.get("base", {}), datasets, file=file),
+        train=train,
+        protocol=_protocol(raw.get("protocol", {}), file=file),
+        report=_report(raw.get("report", {})),
+        cells=cells,
+        factors=factors,
+        description=suite.get("description", ""),
+        results_dir=Path(suite.get("results", "results")),
+        reports_dir=Path(suite.get("reports", "reports")),
+    )
+
+
+def _datasets(raw: dict, *, file: str) -> dict[str, DatasetSpec]:
+    tables = raw.get("datasets", {})
+    if not tables:
+        raise ConfigError(f"{file}: no [datasets.NAME] table; declare at least the target dataset")
+    specs = {}
+    for name, table in tables.items():
+        if "source" not in table:
+            raise ConfigError(
+                f"{file}: 'datasets.{name}.source' is missing; e.g. source = \"synthetic:ultrasound\""
+                " or \"folder:data/busi\""
+            )
+        options = tuple(sorted((k, _freeze(v)) for k, v in table.items() if k != "source"))
+        specs[name] = DatasetSpec(name=name, source=table["source"], options=options)
+    return specs
+
+
+def _roles(suite: dict, datasets: dict, *, file: str) -> dict[str, str]:
+    if "target" not in suite:
+        raise ConfigError(f"{file}: 'suite.target' is missing; name the dataset to classify")
+    roles = {}
+    for role in ROLES:
+        if role in suite:
+            roles[role] = _dataset_ref(suite[role], datasets, f"suite.{role}", file)
+    return roles
+
+
+def _dataset_ref(name: str, datasets: dict, key: str, file: str) -> str:
+    if name not in datasets:
+        raise ConfigError(
+            f"{file}: '{key}' names dataset '{name}'{schema.suggest(name, datasets)}, "
+            f"which is not declared (datasets: {', '.join(sorted(datasets))})"
+        )
+    return name
+
+
+def _strategies(raw: dict, *, roles: dict, datasets: dict, file: str) -> dict[str, dict]:
+    """Built-in and user strategies, unresolved (per-backbone overrides apply per cell)."""
+    tables = {**builtin_strategies(), **raw.get("strategies", {})}
+    return {
+        name: _strategy_table(name, table, roles=roles, datasets=datasets, file=file)
+        for name, table in tables.items()
+    }
+
+
+def _strategy_table(name: str, table: dict, *, roles, datasets, file) -> dict:
+    key = f"strategies.{name}"
+    init = table.get("init", "base")
+    if init not in ("random", "base"):
+        raise ConfigError(f"{file}: '{key}.init' must be \"random\" or \"base\", got {init!r}")
+    stages = table.get("stages")
+    if not stages:
+        raise ConfigError(f"{file}: '{key}.stages' is empty; list at least one stage")
+    resolved = [_stage_table(s, i, roles=roles, datasets=datasets, file=file, key=key)
+                for i, s in enumerate(stages)]
+    return {"name": name, "init": init, "stages": resolved,
+            "description": table.get("description", "")}
+
+
+def _stage_table(stage: dict, index: int, *, roles, datasets, file, key) -> dict:
+    key = f"{key}.stages[{index}]"
+    stage = dict(stage)
+    if "data" not in stage:
+        raise ConfigError(f"{file}: '{key}.data' is missing; name a dataset or \"@target\"")
+    data = stage["data"] if isinstance(stage["data"], list) else [stage["data"]]
+    stage["data"] = tuple(_resolve_data(d, roles=roles, datasets=datasets, file=file, key=key)
+                          for d in data)
+    stage.setdefault("name", f"stage{index + 1}")
+    if stage.get("labels", "labels") not in LABEL_MODES:
+        raise ConfigError(f"{file}: '{key}.labels' must be \"labels\" or \"origin\"")
+    if stage.get("head", {}).get("output", "softmax") not in OUTPUTS:
+        raise ConfigError(f"{file}: '{key}.head.output' must be \"softmax\" or \"sigmoid\"")
+    for where, trainable in _trainables(stage):
+        check_trainable(trainable, file=file, key=f"{key}{where}.trainable")
+    return stage
+
+
+def _trainables(stage: dict):
+    if "trainable" in stage:
+        yield "", stage["trainable"]
+    for backbone, overrides in stage.get("by_backbone", {}).items():
+        if "trainable" in overrides:
+            yield f".by_backbone.{backbone}", overrides["trainable"]
+
+
+def _resolve_data(ref: str, *, roles, datasets, file, key) -> str:
+    if ref.startswith("@"):
+        role = ref[1:]
+        if role not in roles:
+            raise ConfigError(
+                f"{file}: '{key}.data' uses {ref}, but 'suite.{role}' is not set; "
+                f"add {role} = \"<dataset name>\" to [suite]"
+            )
+        return roles[role]
+    return _dataset_ref(ref, datasets, f"{key}.data", file)
+
+
+def check_trainable(value: str, *, file: str, key: str) -> None:
+    """Accept "all", "head", "last:N", "all_but_last:N" or "freeze_first:N" (N ≥ 1)."""
+    if value in ("all", "head"):
+        return
+    form, _, count = value.partition(":")
+    if form in ("last", "all_but_last", "freeze_first") and count.isdigit() and int(count) > 0:
+        return
+    raise ConfigError(
+        f"{file}: '{key}' = {value!r} is not understood; use \"all\", \"head\", \"last:N\", "
+        "\"all_but_last:N\" or \"freeze_first:N\""
+    )
+
+
+def _base(table: dict, datasets: dict, *, file: str) -> BaseSpec:
+    if "pretrain" in table:
+        _dataset_ref(table["pretrain"], datasets, "base.pretrain", file)
+    return BaseSpec(**table)
+
+
+def _protocol(table: dict, *, file: str) -> ProtocolSpec:
+    spec = ProtocolSpec(**table)
+    if spec.folds < 2:
+        raise ConfigError(f"{file}: 'protocol.folds' must be at least 2, got {spec.folds}")
+    if spec.repeats < 1:
+        raise ConfigError(f"{file}: 'protocol.repeats' must be at least 1, got {spec.repeats}")
+    if not 0 < spec.validation < 1:
+        raise ConfigError(f"{file}: 'protocol.validation' must be in (0, 1), got {spec.validation}")
+    threshold = spec.threshold
+    if isinstance(threshold, str) and threshold != "youden":
+        raise ConfigError(f"{file}: 'protocol.threshold' must be a number in (0, 1) or \"youden\"")
+    if not isinstance(threshold, str) and not 0 < threshold < 1:
+        raise ConfigError(f"{file}: 'protocol.threshold' must be in (0, 1), got {threshold}")
+    return spec
+
+
+def _report(table: dict) -> ReportSpec:
+    fields = dict(table)
+    if "metrics" in fields:
+        fields["metrics"] = tuple(fields["metrics"])
+    return ReportSpec(**fields)
+
+
+def _positive(value: int, key: str, file: str) -> int:
+    if value < 1:
+        raise ConfigError(f"{file}: '{key}' must be positive, got {value}")
+    return value
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value

@@ -1,0 +1,240 @@
+"""Scores of a classifier from its out-of-fold class probabilities.
+
+Pure numpy (plus scipy's ``rankdata``, imported on first use): every score comes from one
+confusion matrix and one ranking per class, so rescoring thousands of stored folds is cheap
+and never needs the model. Conventions, each checked against scikit-learn in
+``tests/test_metrics.py``:
+
+- ``proba`` is (N, K), K >= 2, rows summing to 1; labels are the integers 0..K-1.
+- Binary (K = 2): class 1 is positive. precision, recall (sensitivity) and f1 are those of
+  class 1, specificity is the recall of class 0, auc is the ROC AUC of ``proba[:, 1]``,
+  brier is mean((p1 - y)^2) (scikit-learn's binary Brier score).
+- Multi-class (K > 2): precision, recall, specificity and f1 are macro averages over the
+  classes present in y_true or y_pred (scikit-learn's default label set: a class neither
+  true nor predicted says nothing about the classifier). Only multi-class results also hold
+  ``precision_weighted``, ``recall_weighted`` and ``f1_weighted`` (averages weighted by
+  support); in the binary case the class-1 scores already are the answer. auc is the
+  one-vs-rest macro ROC AUC; brier is the mean over samples of the sum over classes of
+  (p - onehot)^2 (Brier's original score, in [0, 2]); mcc is Gorodkin's R_K, which equals
+  scikit-learn's ``matthews_corrcoef``.
+- Zero denominators: precision, recall, specificity and f1 give 0.0 (scikit-learn's
+  ``zero_division=0``), mcc gives 0.0 (as scikit-learn). auc is NaN when undefined, that is
+  when a class is absent from y_true.
+- loss is the mean categorical cross-entropy with probabilities clipped to
+  [1e-7, 1 - 1e-7], as Keras computes it, so one confident mistake costs about 16 instead
+  of infinity. scikit-learn's ``log_loss`` clips at the dtype's eps, so the two differ only
+  for probabilities below 1e-7.
+- accuracy, balanced_accuracy, mcc, precision, recall, specificity and f1 depend on the
+  predicted labels (``threshold`` for binary, argmax otherwise); auc, loss and brier use the
+  probabilities only.
+"""
+
+import numpy as np
+
+METRICS: tuple[str, ...] = (
+    "accuracy", "precision", "recall", "specificity", "f1",
+    "auc", "loss", "balanced_accuracy", "mcc", "brier",
+)
+WEIGHTED_METRICS: tuple[str, ...] = ("precision_weighted", "recall_weighted", "f1_weighted")
+LOWER_IS_BETTER: frozenset[str] = frozenset({"loss", "brier"})
+
+CLIP = 1e-7  # Keras' epsilon for the cross-entropy
+
+
+def predict_labels(proba: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
+    """Predicted labels: binary ``proba[:, 1] >= threshold``, multi-class the argmax.
+
+    A threshold other than 0.5 is refused for multi-class problems, where it has no meaning,
+    rather than silently ignored.
+    """
+    proba = _as_proba(proba)
+    if proba.shape[1] == 2:
+        return (proba[:, 1] >= threshold).astype(np.intp)
+    if threshold != 0.5:
+        raise ValueError(
+            f"threshold applies to binary problems only; got threshold={threshold} "
+            f"for {proba.shape[1]} classes"
+        )
+    return proba.argmax(axis=1)
+
+
+def youden_threshold(y_true: np.ndarray, p_pos: np.ndarray) -> float:
+    """The threshold on ``p_pos`` that maximises Youden's J = sensitivity + specificity - 1.
+
+    Candidates are the distinct scores, i.e. the ROC points (``p >= t`` is positive, as in
+    :func:`predict_labels`). A flat stretch of the ROC curve gives several thresholds with the
+    same J; we take the one closest to 0.5, the default, so a tie never moves the threshold
+    further than the data asks (equally close: the higher one). J is compared exactly, as the
+    integer tp * N - fp * P, so ties are not broken by rounding.
+    """
+    y = _as_labels(y_true, n_classes=2)
+    p = np.asarray(p_pos, dtype=float)
+    _check_same_length(y, p)
+    n_pos, n_neg = int(y.sum()), int(y.size - y.sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError(
+            f"youden_threshold needs both classes in y_true; got {n_pos} positives "
+            f"and {n_neg} negatives"
+        )
+    thresholds, tp, fp = _roc_points(y, p)
+    j = tp * n_neg - fp * n_pos
+    best = thresholds[j == j.max()]
+    return float(best[np.lexsort((-best, np.abs(best - 0.5)))[0]])
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, *, n_classes: int) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples of class i predicted as class j (scikit-learn's layout)."""
+    t = _as_labels(y_true, n_classes=n_classes)
+    p = _as_labels(y_pred, n_classes=n_classes)
+    _check_same_length(t, p)
+    counts = np.bincount(t * n_classes + p, minlength=n_classes * n_classes)
+    return counts.reshape(n_classes, n_classes)
+
+
+def compute_metrics(
+    y_true: np.ndarray, proba: np.ndarray, *, threshold: float = 0.5
+) -> dict[str, float]:
+    """All of :data:`METRICS` (and, multi-class, :data:`WEIGHTED_METRICS`) for one fold."""
+    proba = _as_proba(proba)
+    n_classes = proba.shape[1]
+    y = _as_labels(y_true, n_classes=n_classes)
+    _check_same_length(y, proba)
+    if y.size == 0:
+        raise ValueError("compute_metrics needs at least one sample; got none")
+    cm = confusion_matrix(y, predict_labels(proba, threshold=threshold), n_classes=n_classes)
+    onehot = np.eye(n_classes)[y]
+    scores = {
+        "accuracy": np.trace(cm) / y.size,
+        **_averaged_scores(cm),
+        "auc": _auc(onehot, proba),
+        "loss": _cross_entropy(y, proba),
+        "balanced_accuracy": _balanced_accuracy(cm),
+        "mcc": _mcc(cm),
+        "brier": _brier(onehot, proba),
+    }
+    return {name: float(scores[name]) for name in _metric_names(n_classes)}
+
+
+def _metric_names(n_classes: int) -> tuple[str, ...]:
+    return METRICS if n_classes == 2 else METRICS + WEIGHTED_METRICS
+
+
+def _class_scores(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-class precision, recall, specificity and f1 (one-vs-rest), 0.0 where undefined."""
+    n, tp, true, pred = cm.sum(), np.diag(cm), cm.sum(axis=1), cm.sum(axis=0)
+    return {
+        "precision": _ratio(tp, pred),
+        "recall": _ratio(tp, true),
+        "specificity": _ratio(n - true - pred + tp, n - true),
+        "f1": _ratio(2 * tp, true + pred),
+    }
+
+
+def _averaged_scores(cm: np.ndarray) -> dict[str, float]:
+    """Class-1 scores for binary problems; macro and support-weighted averages otherwise.
+
+    For K = 2 the one-vs-rest specificity of class 1 is exactly the recall of class 0.
+    """
+    per_class = _class_scores(cm)
+    if cm.shape[0] == 2:
+        return {name: values[1] for name, values in per_class.items()}
+    true = cm.sum(axis=1)
+    present = (true + cm.sum(axis=0)) > 0
+    macro = {name: values[present].mean() for name, values in per_class.items()}
+    weighted = {
+        f"{name}_weighted": np.average(per_class[name], weights=true)
+        for name in ("precision", "recall", "f1")
+    }
+    return macro | weighted
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros(num.shape), where=den > 0)
+
+
+def _balanced_accuracy(cm: np.ndarray) -> float:
+    """Mean recall over the classes present in y_true (scikit-learn drops the others)."""
+    true = cm.sum(axis=1)
+    return float(np.mean(np.diag(cm)[true > 0] / true[true > 0]))
+
+
+def _mcc(cm: np.ndarray) -> float:
+    """Gorodkin's R_K (Matthews' coefficient for K classes); 0.0 when a marginal is constant."""
+    cm = cm.astype(float)
+    s, c, t, p = cm.sum(), np.trace(cm), cm.sum(axis=1), cm.sum(axis=0)
+    den = np.sqrt((s * s - p @ p) * (s * s - t @ t))
+    return float((c * s - p @ t) / den) if den > 0 else 0.0
+
+
+def _auc(onehot: np.ndarray, proba: np.ndarray) -> float:
+    """Binary: ROC AUC of class 1; multi-class: one-vs-rest macro AUC; NaN if a class is absent.
+
+    Each class's AUC is the Mann-Whitney U of its column over n_pos * n_neg, with average
+    ranks so that tied scores count one half, as the trapezoidal ROC area does.
+    """
+    from scipy.stats import rankdata
+
+    n_pos = onehot.sum(axis=0)
+    if np.any(n_pos == 0):
+        return float("nan")
+    n_neg = onehot.shape[0] - n_pos
+    u = (rankdata(proba, axis=0) * onehot).sum(axis=0) - n_pos * (n_pos + 1) / 2
+    per_class = u / (n_pos * n_neg)
+    return float(per_class[1] if proba.shape[1] == 2 else per_class.mean())
+
+
+def _cross_entropy(y: np.ndarray, proba: np.ndarray) -> float:
+    """Mean -log p(true class), with p clipped to [CLIP, 1 - CLIP] as Keras does."""
+    p_true = proba[np.arange(y.size), y]
+    return float(-np.mean(np.log(np.clip(p_true, CLIP, 1 - CLIP))))
+
+
+def _brier(onehot: np.ndarray, proba: np.ndarray) -> float:
+    """Binary mean((p1 - y)^2); multi-class mean of the per-sample sum over classes."""
+    if proba.shape[1] == 2:
+        return float(np.mean((proba[:, 1] - onehot[:, 1]) ** 2))
+    return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+
+
+def _roc_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct thresholds (descending) with the true and false positive counts at each."""
+    order = np.argsort(-p, kind="stable")
+    p_sorted = p[order]
+    last_of_run = np.r_[np.flatnonzero(np.diff(p_sorted)), p.size - 1]
+    tp = np.cumsum(y[order])[last_of_run]
+    return p_sorted[last_of_run], tp, last_of_run + 1 - tp
+
+
+def _as_proba(proba: np.ndarray) -> np.ndarray:
+    proba = np.asarray(proba, dtype=float)
+    if proba.ndim != 2 or proba.shape[1] < 2:
+        raise ValueError(
+            f"proba must be an (N, K) array of class probabilities with K >= 2; "
+            f"got shape {proba.shape}"
+        )
+    bad = np.flatnonzero(np.abs(proba.sum(axis=1) - 1) > 1e-3)
+    if bad.size:
+        raise ValueError(
+            f"each row of proba must sum to 1; row {bad[0]} sums to {proba[bad[0]].sum():.6g}"
+        )
+    return proba
+
+
+def _as_labels(labels: np.ndarray, *, n_classes: int) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == bool):
+        raise ValueError(
+            f"labels must be a 1-D array of integers; got dtype {labels.dtype}, "
+            f"shape {labels.shape}"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"labels must lie in 0..{n_classes - 1}; got values from {labels.min()} "
+            f"to {labels.max()}"
+        )
+    return labels.astype(np.intp)
+
+
+def _check_same_length(a: np.ndarray, b: np.ndarray) -> None:
+    if len(a) != len(b):
+        raise ValueError(f"y_true has {len(a)} samples but the predictions have {len(b)}")

@@ -1,0 +1,173 @@
+"""Fit one stage: build or reuse a compiled model, set its starting weights, train, predict.
+
+Graph tracing dominates small-data training on CPU (the first ``fit`` of a
+keras.applications model costs seconds to tens of seconds), so compiled models are kept in a
+:class:`ModelPool` keyed by everything that shapes the traced graph. A reused model gets the
+exact starting weights a fresh build would have (built under the same seed) and a reset
+optimizer, so reuse changes speed, never results.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from bench.config.spec import HeadSpec
+from bench.models.build import BACKBONE, build_model, set_trainable
+from bench.models.optimizers import build_optimizer
+from bench.train.batches import ShuffledBatches
+from bench.train.seeding import seed_fit
+
+
+@dataclass(frozen=True)
+class ModelKey:
+    """What determines the traced training graph: equal keys can share a compiled model."""
+
+    backbone: str
+    options: tuple
+    image_size: int
+    n_classes: int
+    head: HeadSpec
+    trainable: str
+    optimizer: str
+    optimizer_options: tuple
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    key: ModelKey
+    weights: str  # where the backbone starts when no parent weights are given
+    learning_rate: float
+    lr_decay: float
+    epochs: int
+    batch_size: int
+    patience: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Arrays:
+    """Preprocessed model inputs and integer labels; validation drives early stopping."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+
+@dataclass
+class FitResult:
+    model: keras.Model
+    history: dict[str, list[float]]
+    best_epoch: int
+    built: bool  # a new compiled model was traced for this fit
+
+
+@dataclass
+class _Pooled:
+    model: keras.Model
+    optimizer_state: list[np.ndarray] = field(default_factory=list)
+
+
+class ModelPool:
+    """Compiled models of this process, least recently used dropped beyond ``size``."""
+
+    def __init__(self, *, reuse: bool = True, size: int = 12):
+        self.reuse = reuse
+        self.size = size
+        self._models: OrderedDict[ModelKey, _Pooled] = OrderedDict()
+
+    def acquire(self, spec: FitSpec) -> tuple[keras.Model, bool]:
+        """A compiled model with fresh starting weights for ``spec``; True if newly built."""
+        pooled = self._models.get(spec.key) if self.reuse else None
+        if pooled is None:
+            model = _compiled_model(spec)
+            pooled = _Pooled(model, [v.numpy() for v in model.optimizer.variables])
+            self._remember(spec.key, pooled)
+            return model, True
+        self._models.move_to_end(spec.key)
+        _copy_variables(_fresh_model(spec), pooled.model)
+        for variable, value in zip(pooled.model.optimizer.variables, pooled.optimizer_state,
+                                   strict=True):
+            variable.assign(value)
+        return pooled.model, False
+
+    def _remember(self, key: ModelKey, pooled: _Pooled) -> None:
+        if not self.reuse:
+            return
+        self._models[key] = pooled
+        while len(self._models) > self.size:
+            self._models.popitem(last=False)
+
+
+def fit_stage(spec: FitSpec, data: Arrays, *, pool: ModelPool,
+              backbone_start: list[np.ndarray] | None = None) -> FitResult:
+    """Train one stage from its starting weights with early stopping on ``data.x_val``."""
+    model, built = pool.acquire(spec)
+    if backbone_start is not None:
+        model.get_layer(BACKBONE).set_weights(backbone_start)
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=spec.patience, restore_best_weights=True)
+    schedule = keras.callbacks.LearningRateScheduler(
+        lambda epoch: spec.learning_rate * spec.lr_decay**epoch)
+    batches = ShuffledBatches(data.x, _targets(data.y, spec.key.head),
+                              batch_size=spec.batch_size, seed=spec.seed)
+    history = model.fit(
+        batches, epochs=spec.epochs, callbacks=[stopper, schedule], verbose=0,
+        validation_data=(data.x_val, _targets(data.y_val, spec.key.head)),
+        validation_batch_size=spec.batch_size,
+    )
+    logs = {k: [float(v) for v in values] for k, values in history.history.items()}
+    logs.pop("learning_rate", None)
+    best = int(np.argmin(logs["val_loss"])) if logs.get("val_loss") else len(logs["loss"]) - 1
+    return FitResult(model=model, history=logs, best_epoch=best, built=built)
+
+
+def predict_proba(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities (N, K); a one-unit sigmoid output becomes two columns."""
+    p = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    if p.shape[1] == 1:
+        p = np.hstack([1.0 - p, p])
+    return p
+
+
+def _compiled_model(spec: FitSpec) -> keras.Model:
+    model = _fresh_model(spec)
+    key = spec.key
+    optimizer = build_optimizer(key.optimizer, learning_rate=spec.learning_rate,
+                                options=dict(key.optimizer_options))
+    loss = ("binary_crossentropy" if key.head.output == "sigmoid"
+            else "sparse_categorical_crossentropy")
+    # XLA made CPU training 3-20x slower; never let Keras turn it on by itself.
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], jit_compile=False)
+    optimizer.build(model.trainable_variables)
+    return model
+
+
+def _fresh_model(spec: FitSpec) -> keras.Model:
+    """The model as a fresh build under ``spec.seed`` would start, trainable rule applied."""
+    key = spec.key
+    seed_fit(spec.seed)
+    model = build_model(key.backbone, image_size=key.image_size, n_classes=key.n_classes,
+                        head=key.head, options=dict(key.options), weights=spec.weights)
+    set_trainable(model, key.trainable)
+    return model
+
+
+def _copy_variables(source: keras.Model, target: keras.Model) -> None:
+    """Copy every variable, dropout seed states included, between same-shaped models."""
+    for src, dst in zip(_state(source), _state(target), strict=True):
+        dst.assign(src.numpy())
+
+
+def _state(model: keras.Model) -> list:
+    """Weights and seed states; a compiled model's metric accumulators are left out."""
+    metric_ids = {id(v) for metric in model.metrics for v in metric.variables}
+    return [v for v in model.variables if id(v) not in metric_ids]
+
+
+def _targets(y: np.ndarray, head: HeadSpec) -> np.ndarray:
+    return y.astype("float32").reshape(-1, 1) if head.output == "sigmoid" else y

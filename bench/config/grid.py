@@ -12,15 +12,16 @@ from bench.errors import ConfigError
 AXES = ("backbone", "optimizer", "strategy")
 
 
-def expand_grid(grid: dict, *, strategies: dict, backbones: dict, optimizers: dict,
-                file: str) -> tuple[tuple[Cell, ...], tuple[str, ...]]:
+def expand_grid(grid: dict, *, strategies: dict, known_strategies: set, backbones: dict,
+                optimizers: dict, file: str) -> tuple[tuple[Cell, ...], tuple[str, ...]]:
     """Cells in grid order (backbone-major), and the axis names that vary."""
     axes = {axis: _axis(grid, axis, file=file) for axis in AXES}
     for name in axes["strategy"]:
         if name not in strategies:
             raise ConfigError(
                 f"{file}: 'grid.strategy' names unknown strategy '{name}'"
-                f"{schema.suggest(name, strategies)} (known: {', '.join(sorted(strategies))}; "
+                f"{schema.suggest(name, known_strategies)} "
+                f"(known: {', '.join(sorted(known_strategies))}; "
                 f"define your own under [strategies.{name}])"
             )
     excludes = [_exclude(rule, i, axes, file=file) for i, rule in enumerate(grid.get("exclude", []))]

@@ -85,8 +85,9 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
     train = TrainSpec(**raw.get("train", {}))
     strategies = _strategies(raw, roles=roles, datasets=datasets, file=file)
     grid_raw = raw.get("grid", {})
+    known = {*builtin_strategies(), *raw.get("strategies", {})}
     cells, factors = expand_grid(
-        grid_raw, strategies=strategies, backbones=raw.get("backbones", {}),
+        grid_raw, strategies=strategies, known_strategies=known, backbones=raw.get("backbones", {}),
         optimizers=raw.get("optimizers", {}), file=file,
     )
     return Suite(
@@ -104,6 +105,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         report=_report(raw.get("report", {})),
         cells=cells,
         factors=factors,
+        optimizers={k: tuple(sorted(v.items())) for k, v in raw.get("optimizers", {}).items()},
         description=suite.get("description", ""),
         results_dir=Path(suite.get("results", "results")),
         reports_dir=Path(suite.get("reports", "reports")),
@@ -146,11 +148,15 @@ def _dataset_ref(name: str, datasets: dict, key: str, file: str) -> str:
 
 
 def _strategies(raw: dict, *, roles: dict, datasets: dict, file: str) -> dict[str, dict]:
-    """Built-in and user strategies, unresolved (per-backbone overrides apply per cell)."""
+    """The strategies the grid uses, checked; per-backbone overrides apply per cell.
+
+    Unknown names stay out: :func:`expand_grid` reports them against all known names.
+    """
     tables = {**builtin_strategies(), **raw.get("strategies", {})}
+    used = raw.get("grid", {}).get("strategy", [])
     return {
-        name: _strategy_table(name, table, roles=roles, datasets=datasets, file=file)
-        for name, table in tables.items()
+        name: _strategy_table(name, tables[name], roles=roles, datasets=datasets, file=file)
+        for name in used if name in tables
     }
 
 
@@ -220,6 +226,9 @@ def check_trainable(value: str, *, file: str, key: str) -> None:
 
 
 def _base(table: dict, datasets: dict, *, file: str) -> BaseSpec:
+    table = dict(table)
+    if table.get("pretrain") == "":  # a profile switches pretraining off with ""
+        del table["pretrain"]
     if "pretrain" in table:
         _dataset_ref(table["pretrain"], datasets, "base.pretrain", file)
     return BaseSpec(**table)

@@ -84,10 +84,10 @@ def check(raw: dict, *, file: str, schema: dict = SCHEMA) -> None:
     _check_table(raw, schema, file=file, path="")
 
 
-def suggest(word: str, choices) -> str:
+def suggest(word: str, choices, *, prefix: str = "") -> str:
     """A '; did you mean ...?' suffix, or '' when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return f"; did you mean '{prefix}{close[0]}'?" if close else ""
 
 
 def _check_table(raw: Any, schema: dict, *, file: str, path: str) -> None:
@@ -97,9 +97,8 @@ def _check_table(raw: Any, schema: dict, *, file: str, path: str) -> None:
         key_path = f"{path}.{key}" if path else key
         if key not in schema:
             known = ", ".join(sorted(schema))
-            raise ConfigError(
-                f"{file}: unknown key '{key_path}'{suggest(key, schema)} (known here: {known})"
-            )
+            hint = suggest(key, schema, prefix=f"{path}." if path else "")
+            raise ConfigError(f"{file}: unknown key '{key_path}'{hint} (known here: {known})")
         _check_value(value, schema[key], file=file, path=key_path)
 
 

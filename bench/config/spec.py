@@ -143,6 +143,7 @@ class Suite:
     report: ReportSpec
     cells: tuple[Cell, ...]
     factors: tuple[str, ...]
+    optimizers: dict[str, tuple] = field(default_factory=dict)  # [optimizers.NAME] options
     description: str = ""
     results_dir: Path = field(default=Path("results"))
     reports_dir: Path = field(default=Path("reports"))

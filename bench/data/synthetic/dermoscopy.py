@@ -1,0 +1,109 @@
+"""Dermoscopy of pigmented skin lesions, nevus versus melanoma (colour).
+
+Imitates ISIC / HAM10000-style images through the ABCD rule dermatologists use: a nevus is
+symmetric, with a regular border, one shade of brown and a small diameter; a melanoma is
+asymmetric, with a notched irregular border, several colours (dark brown to black patches,
+blue-grey veil) and a larger diameter. Colour comes from melanin absorbance (Beer-Lambert),
+brown for epidermal melanin and blue-grey for melanin deep in the dermis. Both classes carry
+the artefacts that make real dermoscopy hard: hairs across the lesion and the dark corners
+of the dermatoscope's circular field of view.
+"""
+
+import numpy as np
+
+from bench.data.synthetic.batch import Batch
+from bench.data.synthetic.cues import mix_cues
+from bench.data.synthetic.fields import grid, local_coords, outline, per_image, smooth_field, soft_step
+
+CLASSES = ("nevus", "melanoma")
+
+# Cue targets per class: asymmetry, border irregularity, colour variegation, diameter.
+_CUES = np.array([[0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+# Optical density (R, G, B) of epidermal melanin (brown) and dermal melanin (blue-grey,
+# the Tyndall effect scatters blue back, so red is absorbed most).
+_BROWN_OD = np.array([0.45, 0.80, 1.10], dtype=np.float32)
+_DEEP_OD = np.array([0.95, 0.75, 0.50], dtype=np.float32)
+_FAIR_SKIN = np.array([0.96, 0.78, 0.70], dtype=np.float32)
+_DARK_SKIN = np.array([0.78, 0.56, 0.45], dtype=np.float32)
+_HAIR = np.array([0.16, 0.11, 0.08], dtype=np.float32)
+_HAIRS = 4  # hairs per image at most
+
+
+def render(batch: Batch) -> np.ndarray:
+    """Lesion on skin under a dermatoscope, with hairs and vignetting (B, H, W, 3)."""
+    cues = mix_cues(batch.rng, _CUES[batch.patient_labels], batch.difficulty)[batch.patient]
+    yy, xx = grid(batch.size)
+    mask, centrality = _lesion(batch, yy, xx, cues)
+    brown, deep = _pigment(batch, cues[:, 2], centrality)
+    density = mask[..., None] * (brown[..., None] * _BROWN_OD + deep[..., None] * _DEEP_OD)
+    image = _skin(batch) * np.exp(-density)
+    hair = _hairs(batch, yy, xx)[..., None]
+    image = (image * (1.0 - hair) + hair * _HAIR) * _field_of_view(batch, yy, xx)[..., None]
+    noise = (0.015 + 0.06 * batch.difficulty) * batch.rng.standard_normal(image.shape, dtype=np.float32)
+    return image + noise
+
+
+def _lesion(batch: Batch, yy, xx, cues: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Soft lesion mask and a centrality map (1 at the centre, 0 at the border)."""
+    rng, n_patients = batch.rng, batch.n_patients
+    radius = (0.3 + 0.28 * cues[:, 3]) * batch.jitter(rng.uniform(0.85, 1.15, n_patients), 0.03)
+    u, v = local_coords(yy, xx, cy=batch.jitter(rng.normal(0, 0.08, n_patients), 0.05),
+                        cx=batch.jitter(rng.normal(0, 0.08, n_patients), 0.05),
+                        angle=batch.jitter(rng.uniform(0, 2 * np.pi, n_patients), 0.3))
+    u, v = u / per_image(radius), v / per_image(radius * batch.jitter(rng.uniform(0.75, 0.95, n_patients), 0.02))
+    # Order 2 (an ellipse) keeps mirror symmetry; orders 1 and 3 break it (asymmetry); high
+    # orders notch the border (irregularity).
+    orders = (2, 1, 3, 7, 11, 16)
+    weights = np.stack([np.ones(batch.n), *[cues[:, 0]] * 2, *[cues[:, 1]] * 3], axis=1)
+    shape = rng.uniform(0.6, 1.4, (n_patients, len(orders)))[batch.patient] * np.array(
+        [0.06, 0.2, 0.12, 0.05, 0.04, 0.03], dtype=np.float32)
+    phases = batch.jitter(rng.uniform(0, 2 * np.pi, (n_patients, len(orders))), 0.05)
+    boundary = outline(np.arctan2(v, u), orders=orders, amplitudes=shape * weights, phases=phases)
+    distance = np.sqrt(u**2 + v**2) / boundary
+    edge = per_image((1.5 + 3.0 * cues[:, 1]) * 2.0 / (batch.size * radius))
+    return soft_step(1.0 - distance, edge), np.clip(1.0 - distance, 0.0, 1.0)
+
+
+def _pigment(batch: Batch, variegation: np.ndarray, centrality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Brown and blue-grey melanin concentrations: uniform for a nevus, patchy for a melanoma."""
+    patches = smooth_field(batch.rng, batch.n, batch.size, sigma=0.08 * batch.size)
+    darkness = batch.jitter(batch.rng.uniform(0.8, 1.5, batch.n_patients), 0.05)
+    variegation = per_image(variegation)
+    brown = per_image(darkness) * (0.8 + 0.5 * centrality) * np.maximum(1.0 + 0.9 * variegation * patches.real, 0.1)
+    deep = 1.5 * variegation * np.maximum(patches.imag - 0.4, 0.0)
+    return brown, deep
+
+
+def _skin(batch: Batch) -> np.ndarray:
+    """Skin reflectance (B, H, W, 3): a patient's tone with blotchy redness and fine texture."""
+    tone = batch.jitter(batch.rng.uniform(0, 1, batch.n_patients), 0.02)[:, None]
+    colour = (1.0 - tone) * _FAIR_SKIN + tone * _DARK_SKIN
+    exposure = batch.rng.uniform(0.92, 1.05, (batch.n, 1))
+    field = smooth_field(batch.rng, batch.n, batch.size, sigma=0.15 * batch.size)
+    fine = smooth_field(batch.rng, batch.n, batch.size, sigma=0.01 * batch.size).real
+    erythema = np.maximum(field.real, 0.0)
+    redness = np.stack([0.03 * erythema, -0.05 * erythema, -0.04 * erythema], axis=-1)
+    return ((colour * exposure)[:, None, None, :] + redness) * (1.0 + 0.02 * fine + 0.03 * field.imag)[..., None]
+
+
+def _hairs(batch: Batch, yy, xx) -> np.ndarray:
+    """Dark curved hairs (coverage in [0, 1]), 0 to 4 per image whatever the class."""
+    rng, n = batch.rng, batch.n
+    count = rng.integers(0, _HAIRS + 1, n)
+    coverage = np.zeros((n, batch.size, batch.size), np.float32)
+    edge = 1.5 / batch.size
+    for j in range(_HAIRS):
+        u, v = local_coords(yy, xx, cy=rng.uniform(-0.8, 0.8, n), cx=rng.uniform(-0.8, 0.8, n),
+                            angle=rng.uniform(0, np.pi, n))
+        bend = per_image(rng.uniform(-0.5, 0.5, n)) * u**2
+        width = per_image(rng.uniform(0.6, 1.2, n) / batch.size)
+        hair = soft_step(width - np.abs(v - bend), edge) * soft_step(per_image(rng.uniform(0.5, 1.5, n)) - np.abs(u), edge)
+        coverage = np.maximum(coverage, hair * per_image(j < count))
+    return coverage
+
+
+def _field_of_view(batch: Batch, yy, xx) -> np.ndarray:
+    """The dermatoscope's round field: light falls off toward its rim and the corners are black."""
+    rim = per_image(batch.jitter(batch.rng.uniform(1.15, 1.45, batch.n_patients), 0.02))
+    radius = np.sqrt(yy**2 + xx**2)
+    return soft_step(rim - radius, 0.08) * (1.0 - 0.2 * radius**2)

@@ -1,0 +1,210 @@
+"""Plan a suite: cells × repeats × folds → jobs with content hashes, without training.
+
+Two kinds of job. A :class:`StageJob` trains a stage that does not depend on the target
+fold (pretraining on built-in natural images, an intermediate medical domain, an
+unlabelled pool); it runs once and every fold, repeat, cell and suite with the same hash
+reuses its weights. A :class:`FoldJob` trains the trailing target stages of one cell on
+one outer fold and scores the test fold once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+
+import numpy as np
+
+from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
+from bench.data.sources import fingerprint, load_dataset
+from bench.data.splits import Fold, check_splittable, make_folds
+from bench.errors import ConfigError
+from bench.hashing import content_hash, derive_seed
+from bench.models.registry import check_backbone, check_optimizer
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """A stage's resolved training settings."""
+
+    optimizer: str
+    optimizer_options: tuple
+    learning_rate: float
+    lr_decay: float
+    epochs: int
+    batch_size: int
+    patience: int
+
+
+@dataclass(frozen=True)
+class StageJob:
+    hash: str
+    backbone: str
+    backbone_options: tuple
+    stage: StageSpec
+    hyper: Hyper
+    parent: str | None  # hash of the StageJob it starts from
+    weights: str  # where the backbone starts when there is no parent
+    seed: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.backbone}/{self.stage.name}:{'+'.join(self.stage.data)}"
+
+
+@dataclass(frozen=True)
+class FoldJob:
+    hash: str
+    cell: Cell
+    repeat: int
+    fold: Fold
+    stages: tuple[tuple[StageSpec, Hyper], ...]
+    parent: str | None
+    weights: str
+    seed: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.cell.id} r{self.repeat} f{self.fold.fold}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    suite: Suite
+    stage_jobs: tuple[StageJob, ...]  # parents before children
+    fold_jobs: tuple[FoldJob, ...]
+
+
+def versions() -> dict[str, str]:
+    """Library versions that enter every job hash (read without importing them)."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    names = ["bench", "keras", backend]
+    return {"backend": backend, **{name: _version(name) for name in names}}
+
+
+def make_plan(suite: Suite) -> Plan:
+    """Check everything the grid needs and list its jobs (fails before any training)."""
+    _check_cells(suite)
+    target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
+    check_splittable(target.labels, target.groups, target.class_names,
+                     folds=suite.protocol.folds, dataset=suite.target)
+    folds = make_folds(target.labels, target.groups, folds=suite.protocol.folds,
+                       repeats=suite.protocol.repeats, validation=suite.protocol.validation,
+                       seed=suite.seed)
+    stage_jobs: dict[str, StageJob] = {}
+    fold_jobs = []
+    for cell in suite.cells:
+        parent, weights, target_stages = _shared_stages(suite, cell, stage_jobs)
+        for fold in folds:
+            fold_jobs.append(_fold_job(suite, cell, fold, target_stages, parent, weights, target))
+    return Plan(suite=suite, stage_jobs=tuple(stage_jobs.values()), fold_jobs=tuple(fold_jobs))
+
+
+def _check_cells(suite: Suite) -> None:
+    for cell in suite.cells:
+        check_backbone(cell.backbone, image_size=suite.image_size,
+                       options=dict(cell.backbone_options))
+        check_optimizer(cell.optimizer, options=dict(cell.optimizer_options))
+        for stage in cell.strategy.stages:
+            _check_stage(suite, cell, stage)
+
+
+def _check_stage(suite: Suite, cell: Cell, stage: StageSpec) -> None:
+    where = f"strategies.{cell.strategy.name}.stages '{stage.name}'"
+    if stage.optimizer:
+        check_optimizer(stage.optimizer, options=dict(suite.optimizers.get(stage.optimizer, ())),
+                        key=f"{where}.optimizer")
+    if len(stage.data) > 1 and stage.labels != "origin":
+        raise ConfigError(f"{where}: several datasets need labels = \"origin\" (pseudo-labels)")
+    if stage.head.output == "sigmoid" and _n_classes(suite, stage) != 2:
+        raise ConfigError(f"{where}: a sigmoid head needs a binary task; use output = \"softmax\"")
+
+
+def _shared_stages(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, str, tuple]:
+    """Register the cell's fold-independent stages; return where target stages start."""
+    parent, weights = _base(suite, cell, jobs) if cell.strategy.init == "base" else (None, "none")
+    stages = cell.strategy.stages
+    first_target = next((i for i, s in enumerate(stages) if suite.target in s.data), None)
+    if first_target is None or any(suite.target not in s.data for s in stages[first_target:]):
+        raise ConfigError(
+            f"strategies.{cell.strategy.name}: the last stages must train on the target "
+            f"dataset '{suite.target}' (stages before them may use other data)"
+        )
+    for stage in stages[:first_target]:
+        job = _stage_job(suite, cell.backbone, cell.backbone_options, stage,
+                         _hyper(suite, cell, stage), parent, weights)
+        jobs.setdefault(job.hash, job)
+        parent = job.hash
+    resolved = tuple((s, _hyper(suite, cell, s)) for s in stages[first_target:])
+    return parent, weights, resolved
+
+
+def _base(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, str]:
+    base = suite.base
+    if base.pretrain is None:
+        return None, base.weights
+    stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec(), trainable="all")
+    hyper = Hyper(optimizer=base.optimizer,
+                  optimizer_options=suite.optimizers.get(base.optimizer, ()),
+                  learning_rate=base.learning_rate, lr_decay=suite.train.lr_decay,
+                  epochs=base.epochs, batch_size=base.batch_size, patience=suite.train.patience)
+    job = _stage_job(suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights)
+    jobs.setdefault(job.hash, job)
+    return job.hash, base.weights
+
+
+def _stage_job(suite, backbone, options, stage, hyper, parent, weights) -> StageJob:
+    data = [fingerprint(suite.datasets[name], image_size=suite.image_size) for name in stage.data]
+    content = ["stage", backbone, options, suite.image_size, stage, hyper, data,
+               parent or weights, versions()]
+    seed = derive_seed(suite.seed, content_hash(content))
+    return StageJob(hash=content_hash([*content, seed]), backbone=backbone,
+                    backbone_options=options, stage=stage, hyper=hyper, parent=parent,
+                    weights=weights, seed=seed)
+
+
+def _fold_job(suite, cell, fold, stages, parent, weights, target) -> FoldJob:
+    data = fingerprint(suite.datasets[suite.target], image_size=suite.image_size)
+    split = [target.ids[part].tolist() for part in (fold.train, fold.val, fold.test)]
+    content = ["fold", cell.backbone, cell.backbone_options, suite.image_size, stages,
+               data, content_hash(split), parent or weights, suite.protocol.threshold, versions()]
+    seed = derive_seed(suite.seed, cell.id, fold.repeat, fold.fold)
+    return FoldJob(hash=content_hash([*content, seed]), cell=cell, repeat=fold.repeat, fold=fold,
+                   stages=stages, parent=parent, weights=weights, seed=seed)
+
+
+def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> Hyper:
+    optimizer = stage.optimizer or cell.optimizer
+    options = dict(suite.optimizers.get(optimizer, ()))
+    train = suite.train
+    return Hyper(
+        optimizer=optimizer,
+        optimizer_options=tuple(sorted(options.items())),
+        learning_rate=stage.learning_rate or options.get("learning_rate", train.learning_rate),
+        lr_decay=stage.lr_decay or train.lr_decay,
+        epochs=stage.epochs or train.epochs,
+        batch_size=stage.batch_size or train.batch_size,
+        patience=stage.patience or train.patience,
+    )
+
+
+def stage_classes(suite: Suite, stage: StageSpec) -> tuple[str, ...]:
+    """Class names a stage predicts: the dataset's classes, or its origins."""
+    if stage.labels == "origin" and len(stage.data) > 1:
+        return stage.data
+    return load_dataset(suite.datasets[stage.data[0]], image_size=suite.image_size).class_names
+
+
+def _n_classes(suite: Suite, stage: StageSpec) -> int:
+    return len(stage_classes(suite, stage))
+
+
+@cache
+def _version(name: str) -> str:
+    for distribution in (name, f"{name}-cpu"):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return "absent"

@@ -1,0 +1,118 @@
+"""Renderers for comparisons: markdown (for reports), CSV and JSON (full precision).
+
+They accept only :class:`bench.stats.Comparison` records, so every rendered p-value carries the
+name of the test that made it and of the adjustment applied to it.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections.abc import Sequence
+
+from bench.stats.compare import Comparison
+
+_FIELDS = tuple(field.name for field in dataclasses.fields(Comparison))
+
+
+def comparisons_to_records(rows: Sequence[Comparison]) -> list[dict[str, object]]:
+    """One plain dict per comparison, every field of :class:`Comparison` (unmatched as a list)."""
+    records = []
+    for row in rows:
+        record = dataclasses.asdict(row)
+        record["unmatched"] = list(row.unmatched)
+        records.append(record)
+    return records
+
+
+def comparisons_to_json(rows: Sequence[Comparison], *, indent: int | None = 2) -> str:
+    """A JSON list of :func:`comparisons_to_records` dicts; floats at full precision."""
+    return json.dumps(comparisons_to_records(rows), indent=indent, allow_nan=False)
+
+
+def comparisons_to_csv(rows: Sequence[Comparison]) -> str:
+    """CSV with one column per :class:`Comparison` field; floats at full precision, None empty,
+    unmatched cells joined with ";"."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for record in comparisons_to_records(rows):
+        record["unmatched"] = ";".join(record["unmatched"])
+        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+    return out.getvalue()
+
+
+def comparisons_to_markdown(rows: Sequence[Comparison]) -> str:
+    """A GitHub-flavoured markdown table, numbers to 4 significant digits (p to 3).
+
+    The test column names the test, its variant and the adjustment of "p adj.".
+    Posterior probabilities appear only when a row comes from the Bayesian test, and the
+    unmatched cells only when some comparison left cells out.
+    """
+    from tabulate import tabulate
+
+    headers = [
+        "metric",
+        "a",
+        "b",
+        "n",
+        "a - b",
+        "CI",
+        "statistic",
+        "df",
+        "p",
+        "p adj.",
+        "effect",
+        "test",
+    ]
+    bayes = any(row.p_left is not None for row in rows)
+    unmatched = any(row.unmatched for row in rows)
+    headers += ["P(a-b < -rope) / P(rope) / P(a-b > rope)"] * bayes + ["unmatched"] * unmatched
+    table = [_markdown_row(row, bayes=bayes, unmatched=unmatched) for row in rows]
+    # Cell ids hold "|" (backbone=...|optimizer=...), which would split a markdown column.
+    table = [[cell.replace("|", "\\|") for cell in line] for line in table]
+    return tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _markdown_row(row: Comparison, *, bayes: bool, unmatched: bool) -> list[str]:
+    cells = [
+        row.metric,
+        row.a,
+        row.b,
+        str(row.n) + (f" ({row.n_folds} folds)" if row.n_folds else ""),
+        _g(row.mean_diff),
+        _interval(row),
+        f"{row.statistic_name} = {_g(row.statistic)}" if row.statistic is not None else "",
+        _g(row.df),
+        _p(row.p),
+        _p(row.p_adjusted),
+        f"{row.effect_name} = {_g(row.effect_size)}" if row.effect_size is not None else "",
+        _test_name(row),
+    ]
+    if bayes:
+        probabilities = (row.p_left, row.p_rope, row.p_right)
+        cells.append(" / ".join(_g(x, 3) for x in probabilities) if row.p_left is not None else "")
+    if unmatched:
+        cells.append(", ".join(row.unmatched))
+    return cells
+
+
+def _test_name(row: Comparison) -> str:
+    name = row.test + (f" ({row.method})" if row.method else "")
+    return name + (f"; {row.adjust}" if row.adjust else "")
+
+
+def _interval(row: Comparison) -> str:
+    if row.ci_low is None or row.ci_high is None:
+        return ""
+    return f"{round(row.confidence * 100, 6):g}% [{_g(row.ci_low)}, {_g(row.ci_high)}]"
+
+
+def _g(value: float | None, digits: int = 4) -> str:
+    return "" if value is None else f"{value:.{digits}g}"
+
+
+def _p(value: float | None) -> str:
+    return _g(value, 3)

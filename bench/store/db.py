@@ -1,0 +1,235 @@
+"""The results database: SQLite in WAL mode, written only by the coordinating process.
+
+Contract: a job row marked ``done`` is never modified; a fold's scores, predictions and
+history are written in the same transaction as its ``done`` mark, so a killed run leaves
+either all of a fold or none of it. Failed jobs are stored as failed, with the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, suite TEXT, suite_hash TEXT, profile TEXT, command TEXT,
+    started REAL, ended REAL, status TEXT, provenance TEXT);
+CREATE TABLE IF NOT EXISTS plan (
+    suite_hash TEXT, profile TEXT, job TEXT, kind TEXT, cell TEXT, factors TEXT,
+    repeat INTEGER, fold INTEGER, label TEXT, PRIMARY KEY (suite_hash, profile, job));
+CREATE TABLE IF NOT EXISTS jobs (
+    hash TEXT PRIMARY KEY, kind TEXT, label TEXT, status TEXT, run_id INTEGER,
+    started REAL, duration REAL, error TEXT, traceback TEXT, artifact TEXT, info TEXT);
+CREATE TABLE IF NOT EXISTS fold_results (
+    job TEXT PRIMARY KEY, cell TEXT, factors TEXT, repeat INTEGER, fold INTEGER,
+    n_train INTEGER, n_val INTEGER, n_test INTEGER, threshold REAL, params TEXT);
+CREATE TABLE IF NOT EXISTS scores (
+    job TEXT, metric TEXT, value REAL, PRIMARY KEY (job, metric));
+CREATE TABLE IF NOT EXISTS predictions (
+    job TEXT, sample TEXT, y_true INTEGER, proba TEXT, PRIMARY KEY (job, sample));
+CREATE TABLE IF NOT EXISTS histories (
+    job TEXT, stage TEXT, epoch INTEGER, metric TEXT, value REAL);
+CREATE TABLE IF NOT EXISTS folds (
+    dataset TEXT, repeat INTEGER, fold INTEGER, sample TEXT, part TEXT,
+    PRIMARY KEY (dataset, repeat, sample, part));
+CREATE INDEX IF NOT EXISTS histories_job ON histories (job);
+CREATE INDEX IF NOT EXISTS plan_kind ON plan (suite_hash, profile, kind);
+"""
+
+
+@dataclass(frozen=True)
+class FoldRecord:
+    """Everything one outer fold produced, stored atomically."""
+
+    job: str
+    cell: str
+    factors: dict
+    repeat: int
+    fold: int
+    n_train: int
+    n_val: int
+    n_test: int
+    threshold: float
+    params: dict
+    scores: dict[str, float]
+    samples: Sequence[str]
+    y_true: Sequence[int]
+    proba: Sequence[Sequence[float]]
+    history: dict[str, dict[str, list[float]]]  # stage -> metric -> per-epoch values
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    job: str
+    kind: str  # "stage" or "fold"
+    label: str
+    cell: str | None = None
+    factors: dict | None = None
+    repeat: int | None = None
+    fold: int | None = None
+
+
+class Store:
+    """One suite's results database."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def transaction(self):
+        return _Transaction(self.db)
+
+    # runs -------------------------------------------------------------------------------
+    def begin_run(self, *, suite: str, suite_hash: str, profile: str, command: str,
+                  provenance: dict) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO runs (suite, suite_hash, profile, command, started, status, provenance)"
+            " VALUES (?, ?, ?, ?, ?, 'running', ?)",
+            (suite, suite_hash, profile, command, time.time(), json.dumps(provenance)))
+        return cursor.lastrowid
+
+    def end_run(self, run_id: int, *, status: str) -> None:
+        self.db.execute("UPDATE runs SET ended = ?, status = ? WHERE id = ?",
+                        (time.time(), status, run_id))
+
+    def latest_run(self, *, suite_hash: str | None = None, profile: str | None = None):
+        query = "SELECT id, suite, suite_hash, profile, command, started, ended, status, " \
+                "provenance FROM runs"
+        clauses, args = _filters(suite_hash=suite_hash, profile=profile)
+        row = self.db.execute(f"{query}{clauses} ORDER BY id DESC LIMIT 1", args).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "suite", "suite_hash", "profile", "command", "started", "ended", "status")
+        return {**dict(zip(keys, row[:-1], strict=True)), "provenance": json.loads(row[-1])}
+
+    # plan -------------------------------------------------------------------------------
+    def record_plan(self, *, suite_hash: str, profile: str, rows: Iterable[PlanRow]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO plan VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(suite_hash, profile, r.job, r.kind, r.cell,
+                  json.dumps(r.factors) if r.factors is not None else None,
+                  r.repeat, r.fold, r.label) for r in rows])
+
+    def has_plan(self, *, suite_hash: str, profile: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM plan WHERE suite_hash = ? AND profile = ? LIMIT 1",
+                              (suite_hash, profile)).fetchone()
+        return row is not None
+
+    def plan_status(self, *, suite_hash: str, profile: str) -> list[tuple]:
+        """(kind, cell, label, status) per planned job; status None when never run."""
+        return self.db.execute(
+            "SELECT p.kind, p.cell, p.label, j.status FROM plan p LEFT JOIN jobs j "
+            "ON j.hash = p.job WHERE p.suite_hash = ? AND p.profile = ? ORDER BY p.rowid",
+            (suite_hash, profile)).fetchall()
+
+    # jobs -------------------------------------------------------------------------------
+    def job_status(self, job: str) -> str | None:
+        row = self.db.execute("SELECT status FROM jobs WHERE hash = ?", (job,)).fetchone()
+        return row[0] if row else None
+
+    def job_statuses(self, jobs: Iterable[str]) -> dict[str, str]:
+        wanted = list(jobs)
+        rows = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += self.db.execute(
+                f"SELECT hash, status FROM jobs WHERE hash IN ({marks})", chunk).fetchall()
+        return dict(rows)
+
+    def artifact(self, job: str) -> str | None:
+        row = self.db.execute("SELECT artifact FROM jobs WHERE hash = ? AND status = 'done'",
+                              (job,)).fetchone()
+        return row[0] if row else None
+
+    def record_stage(self, *, job: str, label: str, run_id: int, started: float,
+                     artifact: str, history: dict[str, list[float]]) -> None:
+        with self.transaction():
+            self._replace_job(job, "stage", label, "done", run_id, started, artifact=artifact)
+            self._history(job, "stage", history)
+
+    def record_failure(self, *, job: str, kind: str, label: str, run_id: int, started: float,
+                       error: str, traceback: str) -> None:
+        with self.transaction():
+            self._replace_job(job, kind, label, "failed", run_id, started, error=error,
+                              traceback=traceback)
+
+    def record_fold(self, record: FoldRecord, *, label: str, run_id: int, started: float,
+                    info: dict | None = None) -> None:
+        """Store one fold's results and mark its job done, all or nothing."""
+        r = record
+        with self.transaction():
+            self._replace_job(r.job, "fold", label, "done", run_id, started, info=info)
+            self.db.execute(
+                "INSERT OR REPLACE INTO fold_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (r.job, r.cell, json.dumps(r.factors), r.repeat, r.fold, r.n_train, r.n_val,
+                 r.n_test, r.threshold, json.dumps(r.params)))
+            self.db.execute("DELETE FROM scores WHERE job = ?", (r.job,))
+            self.db.executemany("INSERT INTO scores VALUES (?, ?, ?)",
+                                [(r.job, m, float(v)) for m, v in r.scores.items()])
+            self.db.execute("DELETE FROM predictions WHERE job = ?", (r.job,))
+            self.db.executemany(
+                "INSERT INTO predictions VALUES (?, ?, ?, ?)",
+                [(r.job, s, int(y), json.dumps([round(float(p), 7) for p in ps]))
+                 for s, y, ps in zip(r.samples, r.y_true, r.proba, strict=True)])
+            for stage, history in r.history.items():
+                self._history(r.job, stage, history)
+
+    def failures(self, jobs: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(label, error, traceback) of failed jobs among ``jobs``."""
+        wanted = set(jobs)
+        rows = self.db.execute(
+            "SELECT hash, label, error, traceback FROM jobs WHERE status = 'failed'").fetchall()
+        return [(label, error, tb) for job, label, error, tb in rows if job in wanted]
+
+    def record_folds(self, *, dataset: str, rows: Iterable[tuple]) -> None:
+        """Fold assignment rows (repeat, fold, sample, part), stored once per dataset."""
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO folds VALUES (?, ?, ?, ?, ?)",
+                                [(dataset, *row) for row in rows])
+
+    def _replace_job(self, job, kind, label, status, run_id, started, *, artifact=None,
+                     error=None, traceback=None, info=None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (job, kind, label, status, run_id, started, time.time() - started, error,
+             traceback, artifact, json.dumps(info or {})))
+
+    def _history(self, job: str, stage: str, history: dict[str, list[float]]) -> None:
+        self.db.execute("DELETE FROM histories WHERE job = ? AND stage = ?", (job, stage))
+        self.db.executemany(
+            "INSERT INTO histories VALUES (?, ?, ?, ?, ?)",
+            [(job, stage, epoch, metric, float(v))
+             for metric, values in history.items() for epoch, v in enumerate(values)])
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind, value, traceback):
+        self.db.execute("ROLLBACK" if kind else "COMMIT")
+        return False
+
+
+def _filters(**columns) -> tuple[str, list]:
+    pairs = [(k, v) for k, v in columns.items() if v is not None]
+    if not pairs:
+        return "", []
+    return " WHERE " + " AND ".join(f"{k} = ?" for k, _ in pairs), [v for _, v in pairs]

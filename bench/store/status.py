@@ -1,0 +1,41 @@
+"""``bench status``: done, pending and failed jobs per cell, read from the store only."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from bench.config.spec import Suite
+from bench.store.db import Store
+
+
+def suite_status(suite: Suite) -> str:
+    if not suite.store_path.is_file():
+        return f"{suite.name}: nothing run yet ({suite.store_path} does not exist)"
+    store = Store(suite.store_path)
+    try:
+        rows = store.plan_status(suite_hash=suite.hash, profile=suite.profile)
+        run = store.latest_run(suite_hash=suite.hash, profile=suite.profile)
+    finally:
+        store.close()
+    if not rows:
+        return (f"{suite.name} (profile {suite.profile}, hash {suite.hash}): not run yet; "
+                f"the store holds other versions of the suite")
+    return "\n".join(_lines(suite, rows, run))
+
+
+def _lines(suite: Suite, rows: list[tuple], run: dict | None) -> list[str]:
+    per_cell: dict[str, Counter] = defaultdict(Counter)
+    for kind, cell, label, status in rows:
+        per_cell[cell if kind == "fold" else f"[stage] {label}"][status or "pending"] += 1
+    width = max(len(name) for name in per_cell)
+    lines = [f"{suite.name} (profile {suite.profile}, hash {suite.hash})"]
+    if run:
+        lines.append(f"last run #{run['id']}: {run['status']}")
+    lines.append(f"{'cell':<{width}}  done  pending  failed")
+    for name, counts in per_cell.items():
+        lines.append(f"{name:<{width}}  {counts['done']:>4}  {counts['pending']:>7}  "
+                     f"{counts['failed']:>6}")
+    total = Counter(status or "pending" for *_, status in rows)
+    lines.append(f"total: {total['done']} done, {total['pending']} pending, "
+                 f"{total['failed']} failed")
+    return lines

@@ -57,7 +57,44 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--metric", action="append", dest="metrics", metavar="M",
                         help="metric column to show (repeatable; default: [report].metrics)")
     report.add_argument("--sort", metavar="M", help="metric to rank by (default: [report].sort)")
+    _compare_parser(commands)
+    _import_parser(commands)
     return parser
+
+
+def _compare_parser(commands) -> None:
+    sub = commands.add_parser(
+        "compare", help="test each level of a factor against a baseline level",
+        description="Compare each level of FACTOR with BASELINE over cells matched on the other "
+                    "factors; p-values adjusted across the comparisons.")
+    sub.add_argument("suite", help="suite TOML file, or the name of a results folder "
+                                   "(e.g. one made by `bench import`)")
+    sub.add_argument("--metric", required=True, help="metric to compare, e.g. auc")
+    sub.add_argument("--factor", required=True, help="grid axis, e.g. strategy")
+    sub.add_argument("--baseline", required=True, help="level compared against, e.g. scratch")
+    sub.add_argument("--test", default="paired_t",
+                     choices=["paired_t", "wilcoxon", "corrected_t", "bayes"],
+                     help="paired_t/wilcoxon on per-cell means; corrected_t (Nadeau-Bengio) or "
+                          "bayes (correlated Bayesian t) on fold means (default: paired_t)")
+    sub.add_argument("--adjust", default="holm", choices=["holm", "bonferroni", "fdr_bh", "none"],
+                     help="multiple-comparison adjustment (default: holm)")
+    sub.add_argument("--rope", type=float, default=0.01, help="region of practical equivalence "
+                                                              "for --test bayes (default 0.01)")
+    sub.add_argument("--format", default="markdown", choices=["markdown", "csv", "json"])
+    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
+    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.set_defaults(handler=_compare)
+
+
+def _import_parser(commands) -> None:
+    sub = commands.add_parser(
+        "import", help="load external results (a tidy CSV) into a results database",
+        description="Columns: factor columns (strategy, backbone, ...), metric columns (auc, "
+                    "accuracy, ...), optional repeat, fold, n_train, n_test.")
+    sub.add_argument("csv", help="tidy CSV file")
+    sub.add_argument("--suite", required=True, help="name of the results folder to create")
+    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.set_defaults(handler=_import)
 
 
 def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParser:
@@ -84,7 +121,7 @@ def _load(args):
 
 
 def _run(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")
     from bench.engine.runner import RunOptions, run_suite
 
     suite = _load(args)
@@ -122,6 +159,29 @@ def _report(args) -> int:
                             sort=args.sort)
     for path in write_report(_load(args), request=request):
         print(f"wrote {path}")
+    return 0
+
+
+def _compare(args) -> int:
+    from bench import stats
+    from bench.store.scores import scores_for
+
+    scores = scores_for(args.suite, profile=args.profile)
+    rows = stats.compare_levels(scores, metric=args.metric, factor=args.factor,
+                                baseline=args.baseline, test=args.test, rope=args.rope,
+                                adjust={"fdr_bh": "bh"}.get(args.adjust, args.adjust))
+    render = {"markdown": stats.comparisons_to_markdown, "csv": stats.comparisons_to_csv,
+              "json": stats.comparisons_to_json}[args.format]
+    print(render(rows))
+    return 0
+
+
+def _import(args) -> int:
+    from bench.store.imports import import_csv
+
+    path, count = import_csv(args.csv, suite=args.suite)
+    print(f"imported {count} rows into {path}; compare with "
+          f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`")
     return 0
 
 

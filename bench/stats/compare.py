@@ -35,10 +35,12 @@ from bench.stats.matching import check_level, match_levels, matched_means, requi
 from bench.stats.multiple import ADJUSTMENTS, adjust_pvalues
 from bench.stats.paired import paired_t, wilcoxon_signed_rank
 from bench.stats.results import SignificanceResult
+from bench.stats.samples import is_constant
 from bench.stats.table import (
     check_factor,
     check_finite,
     check_metric,
+    check_unique_folds,
     higher_is_better,
     levels_of,
     listing,
@@ -127,6 +129,7 @@ def compare_levels(
     check_metric(scores, metric)
     check_factor(factor, factors)
     check_finite(scores, metric)
+    check_unique_folds(scores)
     check_level(scores, factor=factor, level=baseline)
     levels = [level for level in levels_of(scores, factor) if level != baseline]
     if not levels:
@@ -316,7 +319,7 @@ def _from_significance(
 
 def _effect(diffs: np.ndarray) -> float | None:
     # d_z is undefined (infinite or 0/0) when all differences are equal.
-    if np.ptp(diffs) == 0.0:
+    if is_constant(diffs):
         return None
     return cohens_dz(diffs)
 

@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 class FoldDifferences:
     """One ``a - b`` score difference per (repeat, fold), sorted by repeat then fold.
 
-    ``n_train``/``n_test`` are the fold sizes of each difference (NaN when the table has none).
-    For a grid-level claim, ``diffs`` are averages over ``n_pairs`` matched cell pairs and
-    ``unmatched`` lists the cells left out.
+    ``a``/``b`` are two cell ids, or two levels of a factor for a grid-level claim, where
+    ``diffs`` are averages over ``n_pairs`` matched cell pairs and ``unmatched`` lists the
+    cells left out. ``n_train``/``n_test`` are the fold sizes of each difference (NaN when the
+    table has none); pass them on to :func:`bench.stats.corrected_t` as they are.
     """
 
     metric: str

@@ -20,7 +20,7 @@ from bench.errors import StatsError
 from bench.stats.matching import match_levels, matched_means, require_pairs
 from bench.stats.results import SignificanceResult
 from bench.stats.samples import check_confidence, check_nonconstant, paired_differences
-from bench.stats.table import check_finite, check_metric
+from bench.stats.table import check_finite, check_metric, check_unique_folds
 from bench.stats.tdist import t_interval, two_sided_p
 
 if TYPE_CHECKING:
@@ -70,9 +70,9 @@ def wilcoxon_signed_rank(a: ArrayLike, b: ArrayLike) -> SignificanceResult:
     remaining n differences follows scipy 1.17's rule and is named in ``method``: exact when
     n <= 50 and no absolute differences tie; with ties, an exact enumeration of the 2**n sign
     flips when n <= 13; otherwise the normal approximation with the tie-corrected variance and
-    no continuity correction. The
-    statistic is scipy's min(W+, W-). ``estimate`` is the mean difference; no interval is
-    given, since a t-interval would not be the one this rank test implies.
+    no continuity correction. The statistic is scipy's min(W+, W-); ``n`` counts all pairs
+    given. ``estimate`` is the mean difference; no interval is given, since a t-interval
+    would not be the one this rank test implies.
     """
     from scipy import stats
 
@@ -158,6 +158,7 @@ def paired_levels(
     """
     check_metric(scores, metric)
     check_finite(scores, metric)
+    check_unique_folds(scores)
     matched = match_levels(scores, factor=factor, a=a, b=b, factors=factors)
     require_pairs(matched, at_least=2)
     a_means, b_means = matched_means(scores, matched, metric=metric)

@@ -56,7 +56,11 @@ class FriedmanResult:
 
 @dataclass(frozen=True)
 class ControlComparison:
-    """One method against the control: z on average ranks, Holm-adjusted, two-sided."""
+    """One method against the control: z on average ranks, Holm-adjusted, two-sided.
+
+    ``rank_diff`` = R_method - R_control, negative when the method ranks better; ``rejected``
+    means its Holm-adjusted p is <= alpha.
+    """
 
     method: str
     control: str

@@ -40,15 +40,17 @@ def check_confidence(confidence: float) -> float:
     return float(confidence)
 
 
-def check_nonconstant(diffs: np.ndarray, *, what: str) -> float:
-    """The sample variance (ddof=1) of ``diffs``; raise when all are equal (t undefined).
-
-    Differences that agree to 12 decimals (relative to max(1, max |d|)) count as equal.
-    """
+def is_constant(diffs: np.ndarray) -> bool:
+    """True when all ``diffs`` agree to 12 decimals (relative to max(1, max |d|))."""
     # 0.8 - 0.7 and 0.9 - 0.8 differ in the last bit, so "equal" differences keep a
     # rounding-sized variance and give t ~ 1e15, p ~ 1e-47 (scipy's ttest_rel does just that).
     # Real score differences (ratios of counts) never spread by less than 1e-12.
-    if np.ptp(diffs) <= 1e-12 * max(1.0, float(np.max(np.abs(diffs)))):
+    return bool(np.ptp(diffs) <= 1e-12 * max(1.0, float(np.max(np.abs(diffs)))))
+
+
+def check_nonconstant(diffs: np.ndarray, *, what: str) -> float:
+    """The sample variance (ddof=1) of ``diffs``; raise when they are constant (t undefined)."""
+    if is_constant(diffs):
         raise StatsError(
             f"the {what} are all equal ({diffs[0]:.6g}), so their sd is 0 and a t statistic is "
             "undefined; check that the scores are not copies of each other"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bench.stats.samples import check_confidence
-from bench.stats.table import check_finite, check_metric, require_columns
+from bench.stats.table import check_finite, check_metric, check_unique_folds, require_columns
 from bench.stats.tdist import t_interval
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def summarize_cells(
     require_columns(scores, ("cell", "repeat"), why="a per-cell summary")
     check_metric(scores, metric)
     check_finite(scores, metric)
+    check_unique_folds(scores)
     return tuple(
         _summarize_one(str(cell), rows, metric=metric, confidence=confidence)
         for cell, rows in scores.groupby("cell", sort=False)

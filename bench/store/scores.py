@@ -6,39 +6,61 @@ This is the one shape statistics and reports consume (see bench.stats and bench.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from bench.errors import BenchError
 from bench.store.db import Store
+
+META = ("SELECT r.job, r.cell, r.factors, r.repeat, r.fold, r.n_train, r.n_test FROM plan p "
+        "JOIN fold_results r ON r.job = p.job "
+        "WHERE p.suite_hash = ? AND p.profile = ? AND p.kind = 'fold'")
+SCORES = ("SELECT s.job, s.metric, s.value FROM plan p JOIN scores s ON s.job = p.job "
+          "WHERE p.suite_hash = ? AND p.profile = ? AND p.kind = 'fold'")
 
 
 def load_scores(store: Store, *, suite_hash: str, profile: str):
     """The planned folds of (suite_hash, profile) that finished, as a pandas DataFrame."""
     import pandas as pd
 
-    query = (
-        "SELECT r.job, r.cell, r.factors, r.repeat, r.fold, r.n_train, r.n_test, s.metric, s.value"
-        " FROM plan p JOIN fold_results r ON r.job = p.job JOIN scores s ON s.job = r.job"
-        " WHERE p.suite_hash = ? AND p.profile = ? AND p.kind = 'fold'"
-    )
-    long = pd.read_sql_query(query, store.db, params=(suite_hash, profile))
-    if long.empty:
+    meta = pd.read_sql_query(META, store.db, params=(suite_hash, profile))
+    if meta.empty:
         raise BenchError(
             f"{store.path}: no finished folds for this suite and profile ({profile}); "
             "run `bench run` on the suite first"
         )
-    wide = long.pivot_table(index=["job", "cell", "factors", "repeat", "fold", "n_train",
-                                    "n_test"], columns="metric", values="value").reset_index()
-    wide.columns.name = None
-    factors = _factor_columns(wide)
-    table = wide.drop(columns=["job", "factors"])
-    for name, values in factors.items():
-        table.insert(1, name, values)
+    long = pd.read_sql_query(SCORES, store.db, params=(suite_hash, profile))
+    wide = long.pivot(index="job", columns="metric", values="value")
+    table = meta.merge(wide, left_on="job", right_index=True, how="left")
+    factors = [json.loads(text) for text in table["factors"]]
+    names = list(factors[0])
+    for position, name in enumerate(names, start=1):
+        table.insert(position, name, [str(f.get(name, "")) for f in factors])
+    table = table.drop(columns=["job", "factors"])
     table = table.sort_values(["cell", "repeat", "fold"], kind="stable").reset_index(drop=True)
-    table.attrs["factors"] = list(factors)
+    table.columns.name = None
+    table.attrs["factors"] = names
     return table
 
 
-def _factor_columns(wide) -> dict[str, list[str]]:
-    parsed = [json.loads(text) for text in wide["factors"]]
-    names = list(parsed[0]) if parsed else []
-    return {name: [str(p.get(name, "")) for p in parsed] for name in reversed(names)}
+def scores_for(target: str, *, profile: str | None = None):
+    """Scores of a suite file (``suites/x.toml``) or of a results name (``results/<name>``)."""
+    if target.endswith(".toml"):
+        from bench.config import load_suite
+
+        suite = load_suite(target, profile=profile)
+        path, suite_hash, profile = suite.store_path, suite.hash, suite.profile
+    else:
+        path = Path("results") / target / "bench.sqlite"
+        suite_hash = None
+    if not Path(path).is_file():
+        raise BenchError(f"{path}: no results database; run `bench run` or `bench import` first")
+    store = Store(path)
+    try:
+        if suite_hash is None:
+            run = store.latest_run(profile=profile)
+            if run is None:
+                raise BenchError(f"{path}: the database holds no runs")
+            suite_hash, profile = run["suite_hash"], run["profile"]
+        return load_scores(store, suite_hash=suite_hash, profile=profile)
+    finally:
+        store.close()

@@ -242,3 +242,17 @@ def test_error_messages_are_one_line(table):
     with pytest.raises(StatsError) as error:
         compare_levels(table, metric="nope", factor="strategy", baseline="ctl")
     assert "\n" not in str(error.value)
+
+
+def test_constant_differences_give_no_effect_size_under_wilcoxon(table):
+    mstl = table.strategy == "mstl"
+    ctl = table[table.strategy == "ctl"].set_index(["backbone", "optimizer", "repeat", "fold"])
+    keys = table.loc[mstl].set_index(["backbone", "optimizer", "repeat", "fold"]).index
+    table.loc[mstl, "accuracy"] = ctl.loc[keys, "accuracy"].to_numpy() + 0.1
+    (row, _) = compare_levels(
+        table, metric="accuracy", factor="strategy", baseline="ctl", test="wilcoxon"
+    )
+    assert row.effect_size is None
+    assert row.p == pytest.approx(2 / 2**6)  # six positive differences, exact
+    with pytest.raises(StatsError, match="sd is 0"):
+        compare_levels(table, metric="accuracy", factor="strategy", baseline="ctl")

@@ -58,3 +58,18 @@ def test_design_must_be_five_by_two(test):
         test(np.zeros((3, 5)))
     with pytest.raises(StatsError, match="variance is 0"):
         test(np.ones((5, 2)))
+
+
+def test_from_a_five_by_two_scores_table():
+    import pandas as pd
+
+    from bench.stats import fold_differences
+
+    rows = []
+    for (i, j), d in np.ndenumerate(DIFFS):
+        rows.append({"cell": "b", "repeat": i, "fold": j, "accuracy": 0.8})
+        rows.append({"cell": "a", "repeat": i, "fold": j, "accuracy": 0.8 + d})
+    fd = fold_differences(pd.DataFrame(rows[::-1]), metric="accuracy", a="a", b="b")
+    result = dietterich_5x2cv_t(fd.matrix())
+    assert fd.matrix() == pytest.approx(np.array(DIFFS), abs=1e-15)
+    assert result.statistic == pytest.approx(dietterich_5x2cv_t(DIFFS).statistic, rel=1e-12)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from bench.errors import StatsError
 from bench.stats import summarize_cells
 
 
@@ -51,3 +52,8 @@ def test_published_table_has_no_spread():
     assert (summary.n, summary.mean) == (1, 0.9)
     assert math.isnan(summary.sd) and math.isnan(summary.ci_low) and math.isnan(summary.ci_high)
     assert summary.repeat_mean_min == summary.repeat_mean_max == 0.9
+
+
+def test_duplicated_rows_are_refused(scores):
+    with pytest.raises(StatsError, match="several rows for the same"):
+        summarize_cells(pd.concat([scores, scores.iloc[:1]]), metric="auc")

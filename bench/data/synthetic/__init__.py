@@ -5,7 +5,7 @@ renders images from a model of how the real ones are formed (speckle and attenua
 ultrasound, stain absorbance for histology, melanin for dermoscopy...), with simulated
 patients so grouped splits are exercised. ``generate(name, ...)`` returns an
 :class:`ImageSet`; ``SYNTHETIC`` maps each name to its :class:`Generator` (classes,
-channels; calling one is the same as ``generate`` with its name). Numpy and scipy only.
+channels; calling one is the same as ``generate`` with its name). Needs numpy only.
 """
 
 from bench.data.synthetic.imageset import ImageSet

@@ -36,5 +36,7 @@ class Batch:
 
     def jitter(self, patient_values: np.ndarray, scale: float) -> np.ndarray:
         """Patient-level values seen in each image, with Gaussian per-image variation."""
-        noise = scale * self.rng.standard_normal((self.n, *patient_values.shape[1:]), dtype=np.float32)
+        noise = scale * self.rng.standard_normal(
+            (self.n, *patient_values.shape[1:]), dtype=np.float32
+        )
         return (patient_values[self.patient] + noise).astype(np.float32)

@@ -12,7 +12,14 @@ import numpy as np
 
 from bench.data.synthetic.batch import Batch
 from bench.data.synthetic.cues import mix_cues
-from bench.data.synthetic.fields import grid, local_coords, per_image, smooth_field, soft_step
+from bench.data.synthetic.fields import (
+    gaussian_noise,
+    grid,
+    local_coords,
+    per_image,
+    smooth_field,
+    soft_step,
+)
 
 CLASSES = ("round", "spindle", "clustered")
 
@@ -32,20 +39,21 @@ def render(batch: Batch) -> np.ndarray:
     density = (body * (0.8 + 0.3 * texture.real))[..., None] * _CYTOPLASM_OD
     density += (nucleus * (1.0 + 0.3 * texture.imag))[..., None] * _NUCLEUS_OD
     image = _illumination(batch) * np.exp(-density) + 0.25 * halo[..., None]
-    noise = (0.015 + 0.08 * batch.difficulty) * batch.rng.standard_normal(image.shape, dtype=np.float32)
-    return image + noise
+    return image + gaussian_noise(batch.rng, image.shape, 0.015 + 0.08 * batch.difficulty)
 
 
 def _illumination(batch: Batch) -> np.ndarray:
     """Köhler illumination that is never quite even: a tint, vignetting and slow variation."""
     yy, xx = grid(batch.size)
-    tint = np.array([0.90, 0.88, 0.82], dtype=np.float32) + batch.rng.normal(0, 0.01, (batch.n_patients, 3))
+    tint = np.array([0.90, 0.88, 0.82]) + batch.rng.normal(0, 0.01, (batch.n_patients, 3))
     slow = smooth_field(batch.rng, batch.n, batch.size, sigma=0.3 * batch.size).real
     light = (1.0 - 0.12 * (yy**2 + xx**2)) * (1.0 + 0.04 * slow)
     return light[..., None] * tint[batch.patient][:, None, None, :].astype(np.float32)
 
 
-def _cells(batch: Batch, *, elongation: np.ndarray, clustering: np.ndarray) -> tuple[np.ndarray, ...]:
+def _cells(
+    batch: Batch, *, elongation: np.ndarray, clustering: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """Masks (B, H, W) of cell bodies, nuclei and the phase halo just outside the bodies."""
     yy, xx = grid(batch.size)
     rng, n = batch.rng, batch.n
@@ -54,12 +62,18 @@ def _cells(batch: Batch, *, elongation: np.ndarray, clustering: np.ndarray) -> t
     # Spindle cells share the culture's alignment, loosely.
     direction = batch.jitter(rng.uniform(0, np.pi, batch.n_patients), 0.2)
     radius = rng.uniform(0.09, 0.13, (n, _SLOTS)) * (1.0 - 0.2 * clustering[:, None])
-    length, width = radius * np.exp(0.9 * elongation[:, None]), radius * np.exp(-0.5 * elongation[:, None])
+    length = radius * np.exp(0.9 * elongation[:, None])
+    width = radius * np.exp(-0.5 * elongation[:, None])
     body, nucleus, outer = (np.zeros((n, batch.size, batch.size), np.float32) for _ in range(3))
     edge = 2.5 / batch.size
     for j in range(_SLOTS):
-        u, v = local_coords(yy, xx, cy=centres[:, j, 0], cx=centres[:, j, 1],
-                            angle=direction + rng.normal(0, 0.35, n))
+        u, v = local_coords(
+            yy,
+            xx,
+            cy=centres[:, j, 0],
+            cx=centres[:, j, 1],
+            angle=direction + rng.normal(0, 0.35, n),
+        )
         u = u / per_image(length[:, j])
         # Tapering: the cell narrows toward its ends in proportion to how elongated it is.
         taper = np.maximum(1.0 - per_image(0.8 * elongation) * u**2, 0.15)
@@ -77,6 +91,7 @@ def _centres(batch: Batch, clustering: np.ndarray) -> np.ndarray:
     scattered = rng.uniform(-0.75, 0.75, (n, _SLOTS, 2))
     clumps = rng.uniform(-0.4, 0.4, (n, 2, 2))
     member = rng.integers(0, 2, (n, _SLOTS))
-    packed = np.take_along_axis(clumps, member[..., None], axis=1) + rng.normal(0, 0.13, (n, _SLOTS, 2))
+    packed = np.take_along_axis(clumps, member[..., None], axis=1)
+    packed += rng.normal(0, 0.13, (n, _SLOTS, 2))
     weight = clustering[:, None, None]
     return (1.0 - weight) * scattered + weight * packed

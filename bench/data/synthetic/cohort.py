@@ -8,7 +8,7 @@ import numpy as np
 
 
 def class_sizes(*, samples_per_class: int, imbalance: float, n_classes: int) -> np.ndarray:
-    """Images per class, decaying geometrically from ``samples_per_class`` to ``samples_per_class / imbalance``.
+    """Images per class, decaying geometrically from ``samples_per_class`` by ``imbalance``.
 
     Class i of K gets ``max(1, round(samples_per_class / imbalance ** (i / (K - 1))))``, so the
     first class is the largest, the last the smallest, and their ratio is ``imbalance`` up to
@@ -45,6 +45,10 @@ def flip_patient_labels(
     single label and the fraction of flipped images is ``fraction`` up to patient sizes.
     """
     flipped = patient_class.copy()
-    chosen = rng.choice(len(patient_class), size=round(fraction * len(patient_class)), replace=False)
-    flipped[chosen] = (patient_class[chosen] + rng.integers(1, n_classes, size=len(chosen))) % n_classes
+    chosen = rng.choice(
+        len(patient_class), size=round(fraction * len(patient_class)), replace=False
+    )
+    flipped[chosen] = (
+        patient_class[chosen] + rng.integers(1, n_classes, size=len(chosen))
+    ) % n_classes
     return flipped

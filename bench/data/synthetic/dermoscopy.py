@@ -13,7 +13,15 @@ import numpy as np
 
 from bench.data.synthetic.batch import Batch
 from bench.data.synthetic.cues import mix_cues
-from bench.data.synthetic.fields import grid, local_coords, outline, per_image, smooth_field, soft_step
+from bench.data.synthetic.fields import (
+    gaussian_noise,
+    grid,
+    local_coords,
+    outline,
+    per_image,
+    smooth_field,
+    soft_step,
+)
 
 CLASSES = ("nevus", "melanoma")
 
@@ -39,24 +47,29 @@ def render(batch: Batch) -> np.ndarray:
     image = _skin(batch) * np.exp(-density)
     hair = _hairs(batch, yy, xx)[..., None]
     image = (image * (1.0 - hair) + hair * _HAIR) * _field_of_view(batch, yy, xx)[..., None]
-    noise = (0.015 + 0.06 * batch.difficulty) * batch.rng.standard_normal(image.shape, dtype=np.float32)
-    return image + noise
+    return image + gaussian_noise(batch.rng, image.shape, 0.015 + 0.06 * batch.difficulty)
 
 
 def _lesion(batch: Batch, yy, xx, cues: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Soft lesion mask and a centrality map (1 at the centre, 0 at the border)."""
     rng, n_patients = batch.rng, batch.n_patients
     radius = (0.3 + 0.28 * cues[:, 3]) * batch.jitter(rng.uniform(0.85, 1.15, n_patients), 0.03)
-    u, v = local_coords(yy, xx, cy=batch.jitter(rng.normal(0, 0.08, n_patients), 0.05),
-                        cx=batch.jitter(rng.normal(0, 0.08, n_patients), 0.05),
-                        angle=batch.jitter(rng.uniform(0, 2 * np.pi, n_patients), 0.3))
-    u, v = u / per_image(radius), v / per_image(radius * batch.jitter(rng.uniform(0.75, 0.95, n_patients), 0.02))
+    u, v = local_coords(
+        yy,
+        xx,
+        cy=batch.jitter(rng.normal(0, 0.08, n_patients), 0.05),
+        cx=batch.jitter(rng.normal(0, 0.08, n_patients), 0.05),
+        angle=batch.jitter(rng.uniform(0, 2 * np.pi, n_patients), 0.3),
+    )
+    flattening = batch.jitter(rng.uniform(0.75, 0.95, n_patients), 0.02)
+    u, v = u / per_image(radius), v / per_image(radius * flattening)
     # Order 2 (an ellipse) keeps mirror symmetry; orders 1 and 3 break it (asymmetry); high
     # orders notch the border (irregularity).
     orders = (2, 1, 3, 7, 11, 16)
     weights = np.stack([np.ones(batch.n), *[cues[:, 0]] * 2, *[cues[:, 1]] * 3], axis=1)
     shape = rng.uniform(0.6, 1.4, (n_patients, len(orders)))[batch.patient] * np.array(
-        [0.06, 0.2, 0.12, 0.05, 0.04, 0.03], dtype=np.float32)
+        [0.06, 0.2, 0.12, 0.05, 0.04, 0.03], dtype=np.float32
+    )
     phases = batch.jitter(rng.uniform(0, 2 * np.pi, (n_patients, len(orders))), 0.05)
     boundary = outline(np.arctan2(v, u), orders=orders, amplitudes=shape * weights, phases=phases)
     distance = np.sqrt(u**2 + v**2) / boundary
@@ -64,12 +77,18 @@ def _lesion(batch: Batch, yy, xx, cues: np.ndarray) -> tuple[np.ndarray, np.ndar
     return soft_step(1.0 - distance, edge), np.clip(1.0 - distance, 0.0, 1.0)
 
 
-def _pigment(batch: Batch, variegation: np.ndarray, centrality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pigment(
+    batch: Batch, variegation: np.ndarray, centrality: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Brown and blue-grey melanin concentrations: uniform for a nevus, patchy for a melanoma."""
     patches = smooth_field(batch.rng, batch.n, batch.size, sigma=0.08 * batch.size)
     darkness = batch.jitter(batch.rng.uniform(0.8, 1.5, batch.n_patients), 0.05)
     variegation = per_image(variegation)
-    brown = per_image(darkness) * (0.8 + 0.5 * centrality) * np.maximum(1.0 + 0.9 * variegation * patches.real, 0.1)
+    brown = (
+        per_image(darkness)
+        * (0.8 + 0.5 * centrality)
+        * np.maximum(1.0 + 0.9 * variegation * patches.real, 0.1)
+    )
     deep = 1.5 * variegation * np.maximum(patches.imag - 0.4, 0.0)
     return brown, deep
 
@@ -83,7 +102,8 @@ def _skin(batch: Batch) -> np.ndarray:
     fine = smooth_field(batch.rng, batch.n, batch.size, sigma=0.01 * batch.size).real
     erythema = np.maximum(field.real, 0.0)
     redness = np.stack([0.03 * erythema, -0.05 * erythema, -0.04 * erythema], axis=-1)
-    return ((colour * exposure)[:, None, None, :] + redness) * (1.0 + 0.02 * fine + 0.03 * field.imag)[..., None]
+    shading = 1.0 + 0.02 * fine + 0.03 * field.imag
+    return ((colour * exposure)[:, None, None, :] + redness) * shading[..., None]
 
 
 def _hairs(batch: Batch, yy, xx) -> np.ndarray:
@@ -93,11 +113,17 @@ def _hairs(batch: Batch, yy, xx) -> np.ndarray:
     coverage = np.zeros((n, batch.size, batch.size), np.float32)
     edge = 1.5 / batch.size
     for j in range(_HAIRS):
-        u, v = local_coords(yy, xx, cy=rng.uniform(-0.8, 0.8, n), cx=rng.uniform(-0.8, 0.8, n),
-                            angle=rng.uniform(0, np.pi, n))
+        u, v = local_coords(
+            yy,
+            xx,
+            cy=rng.uniform(-0.8, 0.8, n),
+            cx=rng.uniform(-0.8, 0.8, n),
+            angle=rng.uniform(0, np.pi, n),
+        )
         bend = per_image(rng.uniform(-0.5, 0.5, n)) * u**2
         width = per_image(rng.uniform(0.6, 1.2, n) / batch.size)
-        hair = soft_step(width - np.abs(v - bend), edge) * soft_step(per_image(rng.uniform(0.5, 1.5, n)) - np.abs(u), edge)
+        half_length = per_image(rng.uniform(0.5, 1.5, n))
+        hair = soft_step(width - np.abs(v - bend), edge) * soft_step(half_length - np.abs(u), edge)
         coverage = np.maximum(coverage, hair * per_image(j < count))
     return coverage
 

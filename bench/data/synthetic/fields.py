@@ -49,7 +49,10 @@ def local_coords(yy: np.ndarray, xx: np.ndarray, *, cy, cx, angle) -> tuple[np.n
 
 
 def outline(theta: np.ndarray, *, orders, amplitudes: np.ndarray, phases: np.ndarray) -> np.ndarray:
-    """Relative outline radius 1 + sum_k a_k cos(k theta + phi_k); amplitudes, phases (B, len(orders))."""
+    """Relative outline radius 1 + sum_k a_k cos(k theta + phi_k) over harmonic ``orders``.
+
+    ``amplitudes`` and ``phases`` are (B, len(orders)).
+    """
     radius = np.ones_like(theta)
     for i, k in enumerate(orders):
         radius += per_image(amplitudes[:, i]) * np.cos(k * theta + per_image(phases[:, i]))
@@ -59,3 +62,15 @@ def outline(theta: np.ndarray, *, orders, amplitudes: np.ndarray, phases: np.nda
 def soft_step(x: np.ndarray, width) -> np.ndarray:
     """0 below -width/2, 1 above +width/2, linear between: an anti-aliased edge."""
     return np.clip(0.5 + x / width, 0.0, 1.0)
+
+
+def gaussian_blur(images: np.ndarray, sigma: float) -> np.ndarray:
+    """Blur (B, H, W) images with a Gaussian of ``sigma`` pixels (periodic edges, via FFT)."""
+    fy, fx = np.fft.fftfreq(images.shape[-2])[:, None], np.fft.rfftfreq(images.shape[-1])[None, :]
+    gain = np.exp(-2.0 * np.pi**2 * sigma**2 * (fy**2 + fx**2)).astype(np.float32)
+    return np.fft.irfft2(np.fft.rfft2(images) * gain, s=images.shape[-2:])
+
+
+def gaussian_noise(rng: np.random.Generator, shape: tuple[int, ...], scale: float) -> np.ndarray:
+    """Additive sensor noise of standard deviation ``scale`` (float32)."""
+    return scale * rng.standard_normal(shape, dtype=np.float32)

@@ -24,6 +24,8 @@ class ImageSet:
     def __post_init__(self) -> None:
         n = len(self.images)
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
-            raise ValueError(f"images must be uint8 (N, H, W, C), got {self.images.dtype} {self.images.shape}")
+            raise ValueError(
+                f"images must be uint8 (N, H, W, C), got {self.images.dtype} {self.images.shape}"
+            )
         if not len(self.labels) == len(self.groups) == len(self.ids) == n:
             raise ValueError("images, labels, groups and ids must have the same length")

@@ -10,7 +10,15 @@ import numpy as np
 
 from bench.data.synthetic.batch import Batch
 from bench.data.synthetic.cues import cue_strength
-from bench.data.synthetic.fields import grid, local_coords, outline, per_image, smooth_field, soft_step
+from bench.data.synthetic.fields import (
+    gaussian_noise,
+    grid,
+    local_coords,
+    outline,
+    per_image,
+    smooth_field,
+    soft_step,
+)
 
 CLASSES = ("circle", "square", "triangle", "ring", "cross", "blob", "stripes", "checker")
 
@@ -20,8 +28,13 @@ def render(batch: Batch) -> np.ndarray:
     rng, n = batch.rng, batch.n
     yy, xx = grid(batch.size)
     scale = rng.uniform(0.35, 0.6, n)
-    u, v = local_coords(yy, xx, cy=rng.uniform(-0.3, 0.3, n), cx=rng.uniform(-0.3, 0.3, n),
-                        angle=rng.uniform(0, 2 * np.pi, n))
+    u, v = local_coords(
+        yy,
+        xx,
+        cy=rng.uniform(-0.3, 0.3, n),
+        cx=rng.uniform(-0.3, 0.3, n),
+        angle=rng.uniform(0, 2 * np.pi, n),
+    )
     u, v = u / per_image(scale), v / per_image(scale)
     # Shapes and textures are signed fields (positive = foreground, unit slope at the edge);
     # weaker cues morph every class toward a random blob.
@@ -33,7 +46,7 @@ def render(batch: Batch) -> np.ndarray:
     signed = strength * signed + (1.0 - strength) * np.clip(_blob(u, v, rng), -0.12, 0.12)
     weight = soft_step(signed, per_image(2.0 / (batch.size * scale)))[..., None]
     background, foreground = _palette(batch)
-    noise = (0.02 + 0.12 * batch.difficulty) * rng.standard_normal(background.shape, dtype=np.float32)
+    noise = gaussian_noise(rng, background.shape, 0.02 + 0.12 * batch.difficulty)
     return background + weight * (foreground - background) + noise
 
 
@@ -74,8 +87,12 @@ def _cross(u, v, rng):
 def _blob(u, v, rng):
     orders = (2, 3, 5)
     amplitudes = rng.uniform(0.05, 0.2, (len(u), len(orders)))
-    radius = 0.9 * outline(np.arctan2(v, u), orders=orders, amplitudes=amplitudes,
-                           phases=rng.uniform(0, 2 * np.pi, (len(u), len(orders))))
+    radius = 0.9 * outline(
+        np.arctan2(v, u),
+        orders=orders,
+        amplitudes=amplitudes,
+        phases=rng.uniform(0, 2 * np.pi, (len(u), len(orders))),
+    )
     return radius - np.sqrt(u**2 + v**2)
 
 
@@ -90,5 +107,13 @@ def _checker(u, v, rng):
     return np.sign(across * down) * np.minimum(np.abs(across), np.abs(down)) / omega
 
 
-_SIGNED = {"circle": _circle, "square": _square, "triangle": _triangle, "ring": _ring, "cross": _cross,
-           "blob": _blob, "stripes": _stripes, "checker": _checker}
+_SIGNED = {
+    "circle": _circle,
+    "square": _square,
+    "triangle": _triangle,
+    "ring": _ring,
+    "cross": _cross,
+    "blob": _blob,
+    "stripes": _stripes,
+    "checker": _checker,
+}

@@ -1,4 +1,4 @@
-"""From knobs to an :class:`ImageSet`: validate, lay out patients, render in batches, add label noise."""
+"""From knobs to an :class:`ImageSet`: validate, lay out patients, render, add label noise."""
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -32,16 +32,30 @@ def synthesize(
     seed: int,
 ) -> ImageSet:
     """Generate a dataset with ``generator``; see :func:`bench.data.synthetic.generate`."""
-    _check_knobs(samples_per_class, image_size, imbalance, difficulty, label_noise, images_per_patient, seed)
+    _check_knobs(
+        samples_per_class=samples_per_class,
+        image_size=image_size,
+        images_per_patient=images_per_patient,
+        imbalance=imbalance,
+        difficulty=difficulty,
+        label_noise=label_noise,
+        seed=seed,
+    )
     selected = _select_classes(generator, classes)
     if label_noise > 0 and len(selected) < 2:
-        raise DataError(f"label_noise={label_noise} needs at least two classes, got {len(selected)}")
-    sizes = class_sizes(samples_per_class=samples_per_class, imbalance=imbalance, n_classes=len(selected))
+        raise DataError(
+            f"label_noise={label_noise} needs at least two classes, got {len(selected)}"
+        )
+    sizes = class_sizes(
+        samples_per_class=samples_per_class, imbalance=imbalance, n_classes=len(selected)
+    )
     patient_class, image_patient = assign_patients(sizes, images_per_patient=images_per_patient)
     order_rng, render_rng, noise_rng = np.random.default_rng(seed).spawn(3)
     labels = selected[patient_class[image_patient]]
     images = _render(generator, labels, image_patient, image_size, difficulty, render_rng)
-    noisy = flip_patient_labels(noise_rng, patient_class, fraction=label_noise, n_classes=len(selected))
+    noisy = flip_patient_labels(
+        noise_rng, patient_class, fraction=label_noise, n_classes=len(selected)
+    )
     order = order_rng.permutation(len(image_patient))
     return ImageSet(
         images=images[order],
@@ -52,23 +66,31 @@ def synthesize(
     )
 
 
-def _check_knobs(samples_per_class, image_size, imbalance, difficulty, label_noise, images_per_patient, seed):
-    _require(_is_int(samples_per_class) and samples_per_class >= 1, "samples_per_class", ">= 1", samples_per_class)
-    _require(_is_int(image_size) and image_size >= 8, "image_size", ">= 8 (pixels)", image_size)
-    _require(_is_int(images_per_patient) and images_per_patient >= 1, "images_per_patient", ">= 1", images_per_patient)
-    _require(imbalance >= 1.0, "imbalance", ">= 1.0 (largest / smallest class size)", imbalance)
-    _require(0.0 <= difficulty <= 1.0, "difficulty", "in [0, 1]", difficulty)
-    _require(0.0 <= label_noise < 1.0, "label_noise", "in [0, 1)", label_noise)
-    _require(_is_int(seed) and seed >= 0, "seed", "a non-negative integer", seed)
-
-
 def _is_int(value) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def _require(ok: bool, knob: str, rule: str, value) -> None:
-    if not ok:
-        raise DataError(f"{knob} must be {rule}, got {value!r}")
+def _is_real(value) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+# Knob -> (the rule as users read it, the check). NaN fails every comparison, so it is refused.
+_RULES = {
+    "samples_per_class": ("an integer >= 1", lambda v: _is_int(v) and v >= 1),
+    "image_size": ("an integer >= 8 (pixels)", lambda v: _is_int(v) and v >= 8),
+    "images_per_patient": ("an integer >= 1", lambda v: _is_int(v) and v >= 1),
+    "imbalance": (">= 1.0 (largest / smallest class size)", lambda v: _is_real(v) and v >= 1.0),
+    "difficulty": ("in [0, 1]", lambda v: _is_real(v) and 0.0 <= v <= 1.0),
+    "label_noise": ("in [0, 1)", lambda v: _is_real(v) and 0.0 <= v < 1.0),
+    "seed": ("a non-negative integer", lambda v: _is_int(v) and v >= 0),
+}
+
+
+def _check_knobs(**knobs) -> None:
+    for knob, value in knobs.items():
+        rule, ok = _RULES[knob]
+        if not ok(value):
+            raise DataError(f"{knob} must be {rule}, got {value!r}")
 
 
 def _select_classes(generator: "Generator", classes: Sequence[str] | None) -> np.ndarray:
@@ -93,7 +115,9 @@ def _render(generator, labels, image_patient, size, difficulty, rng) -> np.ndarr
     images = np.empty((len(image_patient), size, size, generator.channels), dtype=np.uint8)
     for (start, stop), child in zip(starts, rng.spawn(len(starts)), strict=True):
         patient = image_patient[start:stop] - image_patient[start]
-        batch = Batch(labels=labels[start:stop], patient=patient, size=size, difficulty=difficulty, rng=child)
+        batch = Batch(
+            labels=labels[start:stop], patient=patient, size=size, difficulty=difficulty, rng=child
+        )
         images[start:stop] = _to_uint8(generator.render(batch))
     return images
 

@@ -75,7 +75,13 @@ def generate(
     if name not in SYNTHETIC:
         raise DataError(f"unknown synthetic dataset {name!r}; valid names: {', '.join(SYNTHETIC)}")
     return synthesize(
-        SYNTHETIC[name], samples_per_class=samples_per_class, image_size=image_size, classes=classes,
-        imbalance=imbalance, difficulty=difficulty, label_noise=label_noise,
-        images_per_patient=images_per_patient, seed=seed,
+        SYNTHETIC[name],
+        samples_per_class=samples_per_class,
+        image_size=image_size,
+        classes=classes,
+        imbalance=imbalance,
+        difficulty=difficulty,
+        label_noise=label_noise,
+        images_per_patient=images_per_patient,
+        seed=seed,
     )

@@ -44,9 +44,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bench", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="bench",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Rigorous, reproducible benchmarks of transfer-learning recipes for "
-                    "medical image classification.")
+        "medical image classification.",
+    )
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add(commands, "run", _run, "train every job of a suite not yet stored, then summarise")
@@ -54,8 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     _add(commands, "status", _status, "done, pending and failed jobs per cell")
     report = _add(commands, "report", _report, "write leaderboards to reports/<suite>/")
     report.add_argument("--latex", action="store_true", help="also write leaderboard.tex")
-    report.add_argument("--metric", action="append", dest="metrics", metavar="M",
-                        help="metric column to show (repeatable; default: [report].metrics)")
+    report.add_argument(
+        "--metric",
+        action="append",
+        dest="metrics",
+        metavar="M",
+        help="metric column to show (repeatable; default: [report].metrics)",
+    )
     report.add_argument("--sort", metavar="M", help="metric to rank by (default: [report].sort)")
     _compare_parser(commands)
     _import_parser(commands)
@@ -64,22 +72,37 @@ def _parser() -> argparse.ArgumentParser:
 
 def _compare_parser(commands) -> None:
     sub = commands.add_parser(
-        "compare", help="test each level of a factor against a baseline level",
+        "compare",
+        help="test each level of a factor against a baseline level",
         description="Compare each level of FACTOR with BASELINE over cells matched on the other "
-                    "factors; p-values adjusted across the comparisons.")
-    sub.add_argument("suite", help="suite TOML file, or the name of a results folder "
-                                   "(e.g. one made by `bench import`)")
+        "factors; p-values adjusted across the comparisons.",
+    )
+    sub.add_argument(
+        "suite",
+        help="suite TOML file, or the name of a results folder (e.g. one made by `bench import`)",
+    )
     sub.add_argument("--metric", required=True, help="metric to compare, e.g. auc")
     sub.add_argument("--factor", required=True, help="grid axis, e.g. strategy")
     sub.add_argument("--baseline", required=True, help="level compared against, e.g. scratch")
-    sub.add_argument("--test", default="paired_t",
-                     choices=["paired_t", "wilcoxon", "corrected_t", "bayes"],
-                     help="paired_t/wilcoxon on per-cell means; corrected_t (Nadeau-Bengio) or "
-                          "bayes (correlated Bayesian t) on fold means (default: paired_t)")
-    sub.add_argument("--adjust", default="holm", choices=["holm", "bonferroni", "fdr_bh", "none"],
-                     help="multiple-comparison adjustment (default: holm)")
-    sub.add_argument("--rope", type=float, default=0.01, help="region of practical equivalence "
-                                                              "for --test bayes (default 0.01)")
+    sub.add_argument(
+        "--test",
+        default="paired_t",
+        choices=["paired_t", "wilcoxon", "corrected_t", "bayes"],
+        help="paired_t/wilcoxon on per-cell means; corrected_t (Nadeau-Bengio) or "
+        "bayes (correlated Bayesian t) on fold means (default: paired_t)",
+    )
+    sub.add_argument(
+        "--adjust",
+        default="holm",
+        choices=["holm", "bonferroni", "fdr_bh", "none"],
+        help="multiple-comparison adjustment (default: holm)",
+    )
+    sub.add_argument(
+        "--rope",
+        type=float,
+        default=0.01,
+        help="region of practical equivalence for --test bayes (default 0.01)",
+    )
     sub.add_argument("--format", default="markdown", choices=["markdown", "csv", "json"])
     sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -88,9 +111,11 @@ def _compare_parser(commands) -> None:
 
 def _import_parser(commands) -> None:
     sub = commands.add_parser(
-        "import", help="load external results (a tidy CSV) into a results database",
+        "import",
+        help="load external results (a tidy CSV) into a results database",
         description="Columns: factor columns (strategy, backbone, ...), metric columns (auc, "
-                    "accuracy, ...), optional repeat, fold, n_train, n_test.")
+        "accuracy, ...), optional repeat, fold, n_train, n_test.",
+    )
     sub.add_argument("csv", help="tidy CSV file")
     sub.add_argument("--suite", required=True, help="name of the results folder to create")
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -104,12 +129,18 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.set_defaults(handler=handler)
     if name == "run":
-        sub.add_argument("--retry-failed", action="store_true",
-                         help="rerun jobs stored as failed (otherwise they are skipped)")
+        sub.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="rerun jobs stored as failed (otherwise they are skipped)",
+        )
         sub.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
-        sub.add_argument("--no-reuse", action="store_true",
-                         help="rebuild every model and retrain shared stages per cell "
-                              "(only to measure what reuse saves)")
+        sub.add_argument(
+            "--no-reuse",
+            action="store_true",
+            help="rebuild every model and retrain shared stages per cell "
+            "(only to measure what reuse saves)",
+        )
         sub.add_argument("--quiet", action="store_true", help="no progress bar")
     return sub
 
@@ -125,11 +156,18 @@ def _run(args) -> int:
     from bench.engine.runner import RunOptions, run_suite
 
     suite = _load(args)
-    options = RunOptions(retry_failed=args.retry_failed, fail_fast=args.fail_fast,
-                         reuse=not args.no_reuse, progress=not args.quiet and not os.environ.get("CI"))
-    print(f"bench run {suite.name} (profile {suite.profile}, hash {suite.hash}): "
-          f"{len(suite.cells)} cells × {suite.protocol.folds} folds × "
-          f"{suite.protocol.repeats} repeat(s)", file=sys.stderr)
+    options = RunOptions(
+        retry_failed=args.retry_failed,
+        fail_fast=args.fail_fast,
+        reuse=not args.no_reuse,
+        progress=not args.quiet and not os.environ.get("CI"),
+    )
+    print(
+        f"bench run {suite.name} (profile {suite.profile}, hash {suite.hash}): "
+        f"{len(suite.cells)} cells × {suite.protocol.folds} folds × "
+        f"{suite.protocol.repeats} repeat(s)",
+        file=sys.stderr,
+    )
     summary = run_suite(suite, options=options)
     for line in summary.lines():
         print(line)
@@ -155,8 +193,9 @@ def _status(args) -> int:
 def _report(args) -> int:
     from bench.report.write import ReportRequest, write_report
 
-    request = ReportRequest(latex=args.latex, metrics=tuple(args.metrics or ()) or None,
-                            sort=args.sort)
+    request = ReportRequest(
+        latex=args.latex, metrics=tuple(args.metrics or ()) or None, sort=args.sort
+    )
     for path in write_report(_load(args), request=request):
         print(f"wrote {path}")
     return 0
@@ -167,11 +206,20 @@ def _compare(args) -> int:
     from bench.store.scores import scores_for
 
     scores = scores_for(args.suite, profile=args.profile)
-    rows = stats.compare_levels(scores, metric=args.metric, factor=args.factor,
-                                baseline=args.baseline, test=args.test, rope=args.rope,
-                                adjust={"fdr_bh": "bh"}.get(args.adjust, args.adjust))
-    render = {"markdown": stats.comparisons_to_markdown, "csv": stats.comparisons_to_csv,
-              "json": stats.comparisons_to_json}[args.format]
+    rows = stats.compare_levels(
+        scores,
+        metric=args.metric,
+        factor=args.factor,
+        baseline=args.baseline,
+        test=args.test,
+        rope=args.rope,
+        adjust={"fdr_bh": "bh"}.get(args.adjust, args.adjust),
+    )
+    render = {
+        "markdown": stats.comparisons_to_markdown,
+        "csv": stats.comparisons_to_csv,
+        "json": stats.comparisons_to_json,
+    }[args.format]
     print(render(rows))
     return 0
 
@@ -180,8 +228,10 @@ def _import(args) -> int:
     from bench.store.imports import import_csv
 
     path, count = import_csv(args.csv, suite=args.suite)
-    print(f"imported {count} rows into {path}; compare with "
-          f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`")
+    print(
+        f"imported {count} rows into {path}; compare with "
+        f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`"
+    )
     return 0
 
 

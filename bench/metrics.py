@@ -32,8 +32,16 @@ and never needs the model. Conventions, each checked against scikit-learn in
 import numpy as np
 
 METRICS: tuple[str, ...] = (
-    "accuracy", "precision", "recall", "specificity", "f1",
-    "auc", "loss", "balanced_accuracy", "mcc", "brier",
+    "accuracy",
+    "precision",
+    "recall",
+    "specificity",
+    "f1",
+    "auc",
+    "loss",
+    "balanced_accuracy",
+    "mcc",
+    "brier",
 )
 WEIGHTED_METRICS: tuple[str, ...] = ("precision_weighted", "recall_weighted", "f1_weighted")
 LOWER_IS_BETTER: frozenset[str] = frozenset({"loss", "brier"})

@@ -63,10 +63,19 @@ def hand_written(suite, epochs: int) -> float:
     started = time.perf_counter()
     for fold in make_folds(y, data.groups, folds=5, repeats=1, validation=0.2, seed=suite.seed):
         model = build_model("small_cnn", image_size=32, n_classes=2, head=HeadSpec())
-        model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                      loss="sparse_categorical_crossentropy", jit_compile=False)
-        model.fit(x[fold.train], y[fold.train], validation_data=(x[fold.val], y[fold.val]),
-                  epochs=epochs, batch_size=32, verbose=0)
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3),
+            loss="sparse_categorical_crossentropy",
+            jit_compile=False,
+        )
+        model.fit(
+            x[fold.train],
+            y[fold.train],
+            validation_data=(x[fold.val], y[fold.val]),
+            epochs=epochs,
+            batch_size=32,
+            verbose=0,
+        )
         np.asarray(model.predict(x[fold.test], verbose=0))
     return time.perf_counter() - started
 

@@ -54,8 +54,9 @@ validation = 0.25
 def write_suite(tmp_path: Path):
     """Write a suite file; ``extra`` TOML is appended, ``replace`` edits the base text."""
 
-    def write(extra: str = "", *, replace: dict[str, str] | None = None,
-              name: str = "tiny.toml") -> Path:
+    def write(
+        extra: str = "", *, replace: dict[str, str] | None = None, name: str = "tiny.toml"
+    ) -> Path:
         text = TINY_SUITE.format(root=tmp_path)
         for old, new in (replace or {}).items():
             assert old in text, old

@@ -151,12 +151,23 @@ def test_confusion_matrix_keeps_classes_absent_from_both():
 def test_macro_average_skips_a_class_neither_true_nor_predicted():
     # class 2 never occurs: scikit-learn's macro average ignores it, and so do we.
     y = np.array([0, 0, 1, 1, 1, 0])
-    proba = np.array([[0.8, 0.1, 0.1], [0.3, 0.6, 0.1], [0.2, 0.7, 0.1],
-                      [0.1, 0.8, 0.1], [0.5, 0.4, 0.1], [0.9, 0.05, 0.05]])
+    proba = np.array(
+        [
+            [0.8, 0.1, 0.1],
+            [0.3, 0.6, 0.1],
+            [0.2, 0.7, 0.1],
+            [0.1, 0.8, 0.1],
+            [0.5, 0.4, 0.1],
+            [0.9, 0.05, 0.05],
+        ]
+    )
     pred = proba.argmax(axis=1)
     scores = compute_metrics(y, proba)
-    for name, score in [("precision", skm.precision_score), ("recall", skm.recall_score),
-                        ("f1", skm.f1_score)]:
+    for name, score in [
+        ("precision", skm.precision_score),
+        ("recall", skm.recall_score),
+        ("f1", skm.f1_score),
+    ]:
         assert scores[name] == pytest.approx(score(y, pred, average="macro"))
         assert scores[f"{name}_weighted"] == pytest.approx(score(y, pred, average="weighted"))
     assert scores["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred))
@@ -182,10 +193,14 @@ def test_multiclass_precision_of_a_never_predicted_class_is_zero():
     assert compute_metrics(y, proba)["precision"] == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("proba", [
-    np.array([[0.3, 0.7], [0.2, 0.8], [0.6, 0.4]]),
-    np.array([[0.3, 0.6, 0.1], [0.2, 0.7, 0.1], [0.8, 0.1, 0.1]]),
-], ids=["binary", "3-class"])
+@pytest.mark.parametrize(
+    "proba",
+    [
+        np.array([[0.3, 0.7], [0.2, 0.8], [0.6, 0.4]]),
+        np.array([[0.3, 0.6, 0.1], [0.2, 0.7, 0.1], [0.8, 0.1, 0.1]]),
+    ],
+    ids=["binary", "3-class"],
+)
 def test_single_class_present_gives_nan_auc_and_finite_rest(proba):
     y = np.array([1, 1, 1])
     scores = compute_metrics(y, proba)
@@ -200,8 +215,16 @@ def test_single_class_present_gives_nan_auc_and_finite_rest(proba):
 def test_perfect_predictions(n_classes):
     y = np.arange(12) % n_classes
     scores = compute_metrics(y, np.eye(n_classes)[y])
-    for name in ("accuracy", "precision", "recall", "specificity", "f1", "auc",
-                 "balanced_accuracy", "mcc"):
+    for name in (
+        "accuracy",
+        "precision",
+        "recall",
+        "specificity",
+        "f1",
+        "auc",
+        "balanced_accuracy",
+        "mcc",
+    ):
         assert scores[name] == 1.0, name
     assert scores["brier"] == 0.0
     assert scores["loss"] == pytest.approx(-np.log(1 - 1e-7))
@@ -269,15 +292,18 @@ def test_youden_threshold_needs_both_classes():
         youden_threshold(np.array([1, 1]), np.array([0.2, 0.8]))
 
 
-@pytest.mark.parametrize(("y", "proba", "message"), [
-    (np.array([0, 1]), np.array([0.2, 0.8]), r"\(N, K\) array"),
-    (np.array([0, 1]), np.array([[0.2], [0.8]]), "K >= 2"),
-    (np.array([0, 1]), np.array([[0.2, 0.2], [0.2, 0.8]]), "row 0 sums to 0.4"),
-    (np.array([0, 2]), np.array([[0.2, 0.8], [0.2, 0.8]]), r"labels must lie in 0\.\.1"),
-    (np.array([0.0, 1.0]), np.array([[0.2, 0.8], [0.2, 0.8]]), "integers"),
-    (np.array([0, 1, 1]), np.array([[0.2, 0.8], [0.2, 0.8]]), "3 samples .* have 2"),
-    (np.array([], dtype=int), np.empty((0, 2)), "at least one sample"),
-])
+@pytest.mark.parametrize(
+    ("y", "proba", "message"),
+    [
+        (np.array([0, 1]), np.array([0.2, 0.8]), r"\(N, K\) array"),
+        (np.array([0, 1]), np.array([[0.2], [0.8]]), "K >= 2"),
+        (np.array([0, 1]), np.array([[0.2, 0.2], [0.2, 0.8]]), "row 0 sums to 0.4"),
+        (np.array([0, 2]), np.array([[0.2, 0.8], [0.2, 0.8]]), r"labels must lie in 0\.\.1"),
+        (np.array([0.0, 1.0]), np.array([[0.2, 0.8], [0.2, 0.8]]), "integers"),
+        (np.array([0, 1, 1]), np.array([[0.2, 0.8], [0.2, 0.8]]), "3 samples .* have 2"),
+        (np.array([], dtype=int), np.empty((0, 2)), "at least one sample"),
+    ],
+)
 def test_bad_input_is_refused_with_the_rule(y, proba, message):
     with pytest.raises(ValueError, match=message):
         compute_metrics(y, proba)

@@ -15,6 +15,15 @@ from bench.config.spec import (
 )
 
 __all__ = [
-    "BaseSpec", "Cell", "DatasetSpec", "HeadSpec", "ProtocolSpec", "ReportSpec", "StageSpec",
-    "StrategySpec", "Suite", "TrainSpec", "load_suite",
+    "BaseSpec",
+    "Cell",
+    "DatasetSpec",
+    "HeadSpec",
+    "ProtocolSpec",
+    "ReportSpec",
+    "StageSpec",
+    "StrategySpec",
+    "Suite",
+    "TrainSpec",
+    "load_suite",
 ]

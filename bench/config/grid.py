@@ -12,8 +12,15 @@ from bench.errors import ConfigError
 AXES = ("backbone", "optimizer", "strategy")
 
 
-def expand_grid(grid: dict, *, strategies: dict, known_strategies: set, backbones: dict,
-                optimizers: dict, file: str) -> tuple[tuple[Cell, ...], tuple[str, ...]]:
+def expand_grid(
+    grid: dict,
+    *,
+    strategies: dict,
+    known_strategies: set,
+    backbones: dict,
+    optimizers: dict,
+    file: str,
+) -> tuple[tuple[Cell, ...], tuple[str, ...]]:
     """Cells in grid order (backbone-major), and the axis names that vary."""
     axes = {axis: _axis(grid, axis, file=file) for axis in AXES}
     for name in axes["strategy"]:
@@ -24,21 +31,25 @@ def expand_grid(grid: dict, *, strategies: dict, known_strategies: set, backbone
                 f"(known: {', '.join(sorted(known_strategies))}; "
                 f"define your own under [strategies.{name}])"
             )
-    excludes = [_exclude(rule, i, axes, file=file) for i, rule in enumerate(grid.get("exclude", []))]
+    excludes = [
+        _exclude(rule, i, axes, file=file) for i, rule in enumerate(grid.get("exclude", []))
+    ]
     cells = []
     for values in itertools.product(*(axes[a] for a in AXES)):
         factors = dict(zip(AXES, values))
         if any(all(factors[k] == v for k, v in rule.items()) for rule in excludes):
             continue
         backbone, optimizer, strategy = values
-        cells.append(Cell(
-            factors=tuple(factors.items()),
-            backbone=backbone,
-            backbone_options=tuple(sorted(backbones.get(backbone, {}).items())),
-            optimizer=optimizer,
-            optimizer_options=tuple(sorted(optimizers.get(optimizer, {}).items())),
-            strategy=resolve_strategy(strategies[strategy], backbone=backbone),
-        ))
+        cells.append(
+            Cell(
+                factors=tuple(factors.items()),
+                backbone=backbone,
+                backbone_options=tuple(sorted(backbones.get(backbone, {}).items())),
+                optimizer=optimizer,
+                optimizer_options=tuple(sorted(optimizers.get(optimizer, {}).items())),
+                strategy=resolve_strategy(strategies[strategy], backbone=backbone),
+            )
+        )
     if not cells:
         raise ConfigError(f"{file}: the grid is empty after 'grid.exclude'; relax an exclude rule")
     return tuple(cells), AXES

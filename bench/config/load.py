@@ -87,8 +87,12 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
     grid_raw = raw.get("grid", {})
     known = {*builtin_strategies(), *raw.get("strategies", {})}
     cells, factors = expand_grid(
-        grid_raw, strategies=strategies, known_strategies=known, backbones=raw.get("backbones", {}),
-        optimizers=raw.get("optimizers", {}), file=file,
+        grid_raw,
+        strategies=strategies,
+        known_strategies=known,
+        backbones=raw.get("backbones", {}),
+        optimizers=raw.get("optimizers", {}),
+        file=file,
     )
     return Suite(
         name=suite.get("name", path.stem),
@@ -120,8 +124,8 @@ def _datasets(raw: dict, *, file: str) -> dict[str, DatasetSpec]:
     for name, table in tables.items():
         if "source" not in table:
             raise ConfigError(
-                f"{file}: 'datasets.{name}.source' is missing; e.g. source = \"synthetic:ultrasound\""
-                " or \"folder:data/busi\""
+                f"{file}: 'datasets.{name}.source' is missing; e.g. source = "
+                '"synthetic:ultrasound" or "folder:data/busi"'
             )
         options = tuple(sorted((k, _freeze(v)) for k, v in table.items() if k != "source"))
         specs[name] = DatasetSpec(name=name, source=table["source"], options=options)
@@ -156,7 +160,8 @@ def _strategies(raw: dict, *, roles: dict, datasets: dict, file: str) -> dict[st
     used = raw.get("grid", {}).get("strategy", [])
     return {
         name: _strategy_table(name, tables[name], roles=roles, datasets=datasets, file=file)
-        for name in used if name in tables
+        for name in used
+        if name in tables
     }
 
 
@@ -164,14 +169,20 @@ def _strategy_table(name: str, table: dict, *, roles, datasets, file) -> dict:
     key = f"strategies.{name}"
     init = table.get("init", "base")
     if init not in ("random", "base"):
-        raise ConfigError(f"{file}: '{key}.init' must be \"random\" or \"base\", got {init!r}")
+        raise ConfigError(f'{file}: \'{key}.init\' must be "random" or "base", got {init!r}')
     stages = table.get("stages")
     if not stages:
         raise ConfigError(f"{file}: '{key}.stages' is empty; list at least one stage")
-    resolved = [_stage_table(s, i, roles=roles, datasets=datasets, file=file, key=key)
-                for i, s in enumerate(stages)]
-    return {"name": name, "init": init, "stages": resolved,
-            "description": table.get("description", "")}
+    resolved = [
+        _stage_table(s, i, roles=roles, datasets=datasets, file=file, key=key)
+        for i, s in enumerate(stages)
+    ]
+    return {
+        "name": name,
+        "init": init,
+        "stages": resolved,
+        "description": table.get("description", ""),
+    }
 
 
 def _stage_table(stage: dict, index: int, *, roles, datasets, file, key) -> dict:
@@ -180,13 +191,14 @@ def _stage_table(stage: dict, index: int, *, roles, datasets, file, key) -> dict
     if "data" not in stage:
         raise ConfigError(f"{file}: '{key}.data' is missing; name a dataset or \"@target\"")
     data = stage["data"] if isinstance(stage["data"], list) else [stage["data"]]
-    stage["data"] = tuple(_resolve_data(d, roles=roles, datasets=datasets, file=file, key=key)
-                          for d in data)
+    stage["data"] = tuple(
+        _resolve_data(d, roles=roles, datasets=datasets, file=file, key=key) for d in data
+    )
     stage.setdefault("name", f"stage{index + 1}")
     if stage.get("labels", "labels") not in LABEL_MODES:
-        raise ConfigError(f"{file}: '{key}.labels' must be \"labels\" or \"origin\"")
+        raise ConfigError(f'{file}: \'{key}.labels\' must be "labels" or "origin"')
     if stage.get("head", {}).get("output", "softmax") not in OUTPUTS:
-        raise ConfigError(f"{file}: '{key}.head.output' must be \"softmax\" or \"sigmoid\"")
+        raise ConfigError(f'{file}: \'{key}.head.output\' must be "softmax" or "sigmoid"')
     for where, trainable in _trainables(stage):
         check_trainable(trainable, file=file, key=f"{key}{where}.trainable")
     return stage
@@ -206,7 +218,7 @@ def _resolve_data(ref: str, *, roles, datasets, file, key) -> str:
         if role not in roles:
             raise ConfigError(
                 f"{file}: '{key}.data' uses {ref}, but 'suite.{role}' is not set; "
-                f"add {role} = \"<dataset name>\" to [suite]"
+                f'add {role} = "<dataset name>" to [suite]'
             )
         return roles[role]
     return _dataset_ref(ref, datasets, f"{key}.data", file)
@@ -220,8 +232,8 @@ def check_trainable(value: str, *, file: str, key: str) -> None:
     if form in ("last", "all_but_last", "freeze_first") and count.isdigit() and int(count) > 0:
         return
     raise ConfigError(
-        f"{file}: '{key}' = {value!r} is not understood; use \"all\", \"head\", \"last:N\", "
-        "\"all_but_last:N\" or \"freeze_first:N\""
+        f'{file}: \'{key}\' = {value!r} is not understood; use "all", "head", "last:N", '
+        '"all_but_last:N" or "freeze_first:N"'
     )
 
 

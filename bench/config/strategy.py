@@ -17,15 +17,19 @@ def builtin_strategies() -> dict[str, dict]:
 def resolve_strategy(table: dict, *, backbone: str) -> StrategySpec:
     """Turn a checked strategy table into specs, applying ``by_backbone`` overrides."""
     stages = tuple(_stage_spec(stage, backbone=backbone) for stage in table["stages"])
-    return StrategySpec(name=table["name"], init=table["init"], stages=stages,
-                        description=table["description"])
+    return StrategySpec(
+        name=table["name"], init=table["init"], stages=stages, description=table["description"]
+    )
 
 
 def _stage_spec(stage: dict, *, backbone: str) -> StageSpec:
     fields = {k: v for k, v in stage.items() if k not in ("head", "by_backbone")}
     fields.update(stage.get("by_backbone", {}).get(backbone, {}))
     head = stage.get("head", {})
-    head_spec = HeadSpec(dense=tuple(head.get("dense", ())), dropout=float(head.get("dropout", 0.0)),
-                         activation=head.get("activation", "relu"),
-                         output=head.get("output", "softmax"))
+    head_spec = HeadSpec(
+        dense=tuple(head.get("dense", ())),
+        dropout=float(head.get("dropout", 0.0)),
+        activation=head.get("activation", "relu"),
+        output=head.get("output", "softmax"),
+    )
     return StageSpec(head=head_spec, **fields)

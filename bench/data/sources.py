@@ -18,8 +18,15 @@ from bench.errors import DataError
 from bench.hashing import content_hash
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-SYNTHETIC_KNOBS = ("samples_per_class", "classes", "imbalance", "difficulty", "label_noise",
-                   "images_per_patient", "seed")
+SYNTHETIC_KNOBS = (
+    "samples_per_class",
+    "classes",
+    "imbalance",
+    "difficulty",
+    "label_noise",
+    "images_per_patient",
+    "seed",
+)
 
 
 def load_dataset(spec: DatasetSpec, *, image_size: int) -> ImageSet:
@@ -43,7 +50,7 @@ def _load(spec: DatasetSpec, image_size: int) -> ImageSet:
         return _folder(spec, image_size)
     raise DataError(
         f"datasets.{spec.name}.source = {spec.source!r}: unknown kind '{spec.kind}'; use "
-        "\"synthetic:NAME\" or \"folder:PATH\""
+        '"synthetic:NAME" or "folder:PATH"'
     )
 
 
@@ -70,8 +77,9 @@ def _folder(spec: DatasetSpec, image_size: int) -> ImageSet:
     images = np.stack([_read_image(path, image_size, spec) for path, _ in files])
     labels = np.array([class_names.index(label) for _, label in files], dtype=np.int64)
     ids = np.array([str(path) for path, _ in files])
-    return ImageSet(images=images, labels=labels, groups=ids.copy(), ids=ids,
-                    class_names=class_names)
+    return ImageSet(
+        images=images, labels=labels, groups=ids.copy(), ids=ids, class_names=class_names
+    )
 
 
 def _folder_files(spec: DatasetSpec) -> list[tuple[Path, str]]:
@@ -87,8 +95,11 @@ def _folder_files(spec: DatasetSpec) -> list[tuple[Path, str]]:
     for class_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         if wanted and class_dir.name not in wanted:
             continue
-        files += [(p, class_dir.name) for p in sorted(class_dir.rglob("*"))
-                  if p.suffix.lower() in IMAGE_SUFFIXES and "_mask" not in p.stem]
+        files += [
+            (p, class_dir.name)
+            for p in sorted(class_dir.rglob("*"))
+            if p.suffix.lower() in IMAGE_SUFFIXES and "_mask" not in p.stem
+        ]
     if not files:
         raise DataError(
             f"datasets.{spec.name}.source: no images under '{root}/<class>/'; expected one "

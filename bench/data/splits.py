@@ -25,8 +25,9 @@ class Fold:
     test: np.ndarray  # the outer test fold, scored once
 
 
-def check_splittable(labels: np.ndarray, groups: np.ndarray, class_names, *, folds: int,
-                     dataset: str) -> None:
+def check_splittable(
+    labels: np.ndarray, groups: np.ndarray, class_names, *, folds: int, dataset: str
+) -> None:
     """Every class needs at least ``folds`` patients, or some test fold would lack it."""
     for index, name in enumerate(class_names):
         n_groups = len(np.unique(groups[labels == index]))
@@ -37,19 +38,22 @@ def check_splittable(labels: np.ndarray, groups: np.ndarray, class_names, *, fol
             )
 
 
-def outer_folds(labels: np.ndarray, groups: np.ndarray, *, folds: int, repeat: int,
-                seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def outer_folds(
+    labels: np.ndarray, groups: np.ndarray, *, folds: int, repeat: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified group k-fold (train, test) positions for one repeat; a new shuffle per repeat."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True,
-                                    random_state=derive_seed(seed, "outer", repeat))
+    splitter = StratifiedGroupKFold(
+        n_splits=folds, shuffle=True, random_state=derive_seed(seed, "outer", repeat)
+    )
     positions = np.arange(len(labels))
     return [(positions[tr], positions[te]) for tr, te in splitter.split(positions, labels, groups)]
 
 
-def inner_validation(train: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
-                     fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def inner_validation(
+    train: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Split outer-training positions into (fit, validation), grouped and stratified.
 
     The validation part is one fold of a ``round(1 / fraction)``-fold stratified group split
@@ -67,21 +71,35 @@ def inner_validation(train: np.ndarray, labels: np.ndarray, groups: np.ndarray, 
     return train[fit], train[val]
 
 
-def make_folds(labels: np.ndarray, groups: np.ndarray, *, folds: int, repeats: int,
-               validation: float, seed: int) -> list[Fold]:
+def make_folds(
+    labels: np.ndarray,
+    groups: np.ndarray,
+    *,
+    folds: int,
+    repeats: int,
+    validation: float,
+    seed: int,
+) -> list[Fold]:
     """All outer folds of all repeats with their inner validation split."""
     result = []
     for repeat in range(repeats):
-        for index, (train, test) in enumerate(outer_folds(labels, groups, folds=folds,
-                                                          repeat=repeat, seed=seed)):
-            fit, val = inner_validation(train, labels, groups, fraction=validation,
-                                        seed=derive_seed(seed, "inner", repeat, index))
+        for index, (train, test) in enumerate(
+            outer_folds(labels, groups, folds=folds, repeat=repeat, seed=seed)
+        ):
+            fit, val = inner_validation(
+                train,
+                labels,
+                groups,
+                fraction=validation,
+                seed=derive_seed(seed, "inner", repeat, index),
+            )
             result.append(Fold(repeat=repeat, fold=index, train=fit, val=val, test=test))
     return result
 
 
-def holdout(labels: np.ndarray, groups: np.ndarray, *, fraction: float,
-            seed: int) -> tuple[np.ndarray, np.ndarray]:
+def holdout(
+    labels: np.ndarray, groups: np.ndarray, *, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(fit, validation) positions of a whole dataset, for stages trained once."""
     return inner_validation(np.arange(len(labels)), labels, groups, fraction=fraction, seed=seed)
 

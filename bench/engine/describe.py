@@ -10,15 +10,21 @@ from bench.engine.plan import Plan
 
 def describe_plan(plan: Plan) -> str:
     suite = plan.suite
-    lines = [f"suite {suite.name} (profile {suite.profile}, hash {suite.hash})",
-             f"  target: {suite.target}; images {suite.image_size}x{suite.image_size} px", "",
-             "datasets:"]
+    lines = [
+        f"suite {suite.name} (profile {suite.profile}, hash {suite.hash})",
+        f"  target: {suite.target}; images {suite.image_size}x{suite.image_size} px",
+        "",
+        "datasets:",
+    ]
     lines += [f"  {name:<14} {_dataset_line(plan, name)}" for name in suite.datasets]
     lines += ["", f"grid: {len(suite.cells)} cells ({' × '.join(_axis_sizes(plan))})"]
     lines += [f"  {cell.id}" for cell in suite.cells]
-    lines += ["", f"jobs: {len(plan.stage_jobs)} shared stage(s) trained once, "
-                  f"{len(plan.fold_jobs)} fold jobs ({suite.protocol.folds} folds × "
-                  f"{suite.protocol.repeats} repeat(s) × {len(suite.cells)} cells)"]
+    lines += [
+        "",
+        f"jobs: {len(plan.stage_jobs)} shared stage(s) trained once, "
+        f"{len(plan.fold_jobs)} fold jobs ({suite.protocol.folds} folds × "
+        f"{suite.protocol.repeats} repeat(s) × {len(suite.cells)} cells)",
+    ]
     lines += [f"  stage {job.label} ({job.hyper.epochs} epochs)" for job in plan.stage_jobs]
     return "\n".join(lines)
 
@@ -29,8 +35,10 @@ def _dataset_line(plan: Plan, name: str) -> str:
     images = load_dataset(spec, image_size=suite.image_size)
     counts = Counter(images.labels.tolist())
     per_class = ", ".join(f"{c} {counts[i]}" for i, c in enumerate(images.class_names))
-    return (f"{spec.source}: {len(images.labels)} images, {len(set(images.groups))} patients "
-            f"({per_class})")
+    return (
+        f"{spec.source}: {len(images.labels)} images, {len(set(images.groups))} patients "
+        f"({per_class})"
+    )
 
 
 def _axis_sizes(plan: Plan) -> list[str]:

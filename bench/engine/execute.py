@@ -24,7 +24,15 @@ from bench.models.build import backbone_weights
 from bench.models.preprocess import preprocess
 from bench.models.registry import BACKBONES
 from bench.store.db import FoldRecord
-from bench.train.fit import Arrays, FitResult, FitSpec, ModelKey, ModelPool, fit_stage, predict_proba
+from bench.train.fit import (
+    Arrays,
+    FitResult,
+    FitSpec,
+    ModelKey,
+    ModelPool,
+    fit_stage,
+    predict_proba,
+)
 
 
 @dataclass
@@ -57,10 +65,18 @@ def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
     """Train a fold-independent stage; return its weights file and history."""
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
     x, y = _stage_data(worker, job.stage, job.backbone)
-    fit, val = holdout(y, np.arange(len(y)).astype(str), fraction=worker.suite.protocol.validation,
-                       seed=job.seed)
-    spec = _fit_spec(worker.suite, job.backbone, job.backbone_options, job.stage, job.hyper,
-                     weights=job.weights if start is None else "none", seed=job.seed)
+    fit, val = holdout(
+        y, np.arange(len(y)).astype(str), fraction=worker.suite.protocol.validation, seed=job.seed
+    )
+    spec = _fit_spec(
+        worker.suite,
+        job.backbone,
+        job.backbone_options,
+        job.stage,
+        job.hyper,
+        weights=job.weights if start is None else "none",
+        seed=job.seed,
+    )
     result = worker.fit(spec, Arrays(x[fit], y[fit], x[val], y[val]), start)
     path = save_weights(worker.artifacts, job.hash, backbone_weights(result.model))
     return str(path), result.history
@@ -75,21 +91,36 @@ def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
     histories, data = {}, Arrays(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
     for index, (stage, hyper) in enumerate(job.stages):
-        spec = _fit_spec(suite, cell.backbone, cell.backbone_options, stage, hyper,
-                         weights=job.weights if start is None else "none",
-                         seed=derive_seed(job.seed, index))
+        spec = _fit_spec(
+            suite,
+            cell.backbone,
+            cell.backbone_options,
+            stage,
+            hyper,
+            weights=job.weights if start is None else "none",
+            seed=derive_seed(job.seed, index),
+        )
         result = worker.fit(spec, data, start)
         start = backbone_weights(result.model)
         histories[stage.name] = result.history
     threshold = _threshold(suite, predict_proba(result.model, data.x_val), data.y_val)
     proba = predict_proba(result.model, x[fold.test])
     return FoldRecord(
-        job=job.hash, cell=cell.id, factors=dict(cell.factors), repeat=job.repeat,
-        fold=fold.fold, n_train=len(fold.train) + len(fold.val), n_val=len(fold.val),
-        n_test=len(fold.test), threshold=threshold, params={},
+        job=job.hash,
+        cell=cell.id,
+        factors=dict(cell.factors),
+        repeat=job.repeat,
+        fold=fold.fold,
+        n_train=len(fold.train) + len(fold.val),
+        n_val=len(fold.val),
+        n_test=len(fold.test),
+        threshold=threshold,
+        params={},
         scores=compute_metrics(y[fold.test], proba, threshold=threshold),
-        samples=target.ids[fold.test].tolist(), y_true=y[fold.test].tolist(),
-        proba=proba.tolist(), history=histories,
+        samples=target.ids[fold.test].tolist(),
+        y_true=y[fold.test].tolist(),
+        proba=proba.tolist(),
+        history=histories,
     )
 
 
@@ -113,15 +144,36 @@ def _stage_data(worker: Worker, stage: StageSpec, backbone: str) -> tuple[np.nda
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _fit_spec(suite: Suite, backbone: str, options: tuple, stage: StageSpec, hyper: Hyper, *,
-              weights: str, seed: int) -> FitSpec:
-    key = ModelKey(backbone=backbone, options=options, image_size=suite.image_size,
-                   n_classes=len(stage_classes(suite, stage)), head=stage.head,
-                   trainable=stage.trainable, optimizer=hyper.optimizer,
-                   optimizer_options=hyper.optimizer_options)
-    return FitSpec(key=key, weights=weights, learning_rate=hyper.learning_rate,
-                   lr_decay=hyper.lr_decay, epochs=hyper.epochs, batch_size=hyper.batch_size,
-                   patience=hyper.patience, seed=seed)
+def _fit_spec(
+    suite: Suite,
+    backbone: str,
+    options: tuple,
+    stage: StageSpec,
+    hyper: Hyper,
+    *,
+    weights: str,
+    seed: int,
+) -> FitSpec:
+    key = ModelKey(
+        backbone=backbone,
+        options=options,
+        image_size=suite.image_size,
+        n_classes=len(stage_classes(suite, stage)),
+        head=stage.head,
+        trainable=stage.trainable,
+        optimizer=hyper.optimizer,
+        optimizer_options=hyper.optimizer_options,
+    )
+    return FitSpec(
+        key=key,
+        weights=weights,
+        learning_rate=hyper.learning_rate,
+        lr_decay=hyper.lr_decay,
+        epochs=hyper.epochs,
+        batch_size=hyper.batch_size,
+        patience=hyper.patience,
+        seed=seed,
+    )
 
 
 def save_weights(directory: Path, job: str, weights: list[np.ndarray]) -> Path:

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 
-import numpy as np
-
 from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
 from bench.data.sources import fingerprint, load_dataset
 from bench.data.splits import Fold, check_splittable, make_folds
@@ -87,11 +85,21 @@ def make_plan(suite: Suite) -> Plan:
     """Check everything the grid needs and list its jobs (fails before any training)."""
     _check_cells(suite)
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
-    check_splittable(target.labels, target.groups, target.class_names,
-                     folds=suite.protocol.folds, dataset=suite.target)
-    folds = make_folds(target.labels, target.groups, folds=suite.protocol.folds,
-                       repeats=suite.protocol.repeats, validation=suite.protocol.validation,
-                       seed=suite.seed)
+    check_splittable(
+        target.labels,
+        target.groups,
+        target.class_names,
+        folds=suite.protocol.folds,
+        dataset=suite.target,
+    )
+    folds = make_folds(
+        target.labels,
+        target.groups,
+        folds=suite.protocol.folds,
+        repeats=suite.protocol.repeats,
+        validation=suite.protocol.validation,
+        seed=suite.seed,
+    )
     stage_jobs: dict[str, StageJob] = {}
     fold_jobs = []
     for cell in suite.cells:
@@ -103,8 +111,9 @@ def make_plan(suite: Suite) -> Plan:
 
 def _check_cells(suite: Suite) -> None:
     for cell in suite.cells:
-        check_backbone(cell.backbone, image_size=suite.image_size,
-                       options=dict(cell.backbone_options))
+        check_backbone(
+            cell.backbone, image_size=suite.image_size, options=dict(cell.backbone_options)
+        )
         check_optimizer(cell.optimizer, options=dict(cell.optimizer_options))
         for stage in cell.strategy.stages:
             _check_stage(suite, cell, stage)
@@ -113,12 +122,15 @@ def _check_cells(suite: Suite) -> None:
 def _check_stage(suite: Suite, cell: Cell, stage: StageSpec) -> None:
     where = f"strategies.{cell.strategy.name}.stages '{stage.name}'"
     if stage.optimizer:
-        check_optimizer(stage.optimizer, options=dict(suite.optimizers.get(stage.optimizer, ())),
-                        key=f"{where}.optimizer")
+        check_optimizer(
+            stage.optimizer,
+            options=dict(suite.optimizers.get(stage.optimizer, ())),
+            key=f"{where}.optimizer",
+        )
     if len(stage.data) > 1 and stage.labels != "origin":
-        raise ConfigError(f"{where}: several datasets need labels = \"origin\" (pseudo-labels)")
+        raise ConfigError(f'{where}: several datasets need labels = "origin" (pseudo-labels)')
     if stage.head.output == "sigmoid" and _n_classes(suite, stage) != 2:
-        raise ConfigError(f"{where}: a sigmoid head needs a binary task; use output = \"softmax\"")
+        raise ConfigError(f'{where}: a sigmoid head needs a binary task; use output = "softmax"')
 
 
 def _shared_stages(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, str, tuple]:
@@ -132,8 +144,15 @@ def _shared_stages(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, st
             f"dataset '{suite.target}' (stages before them may use other data)"
         )
     for stage in stages[:first_target]:
-        job = _stage_job(suite, cell.backbone, cell.backbone_options, stage,
-                         _hyper(suite, cell, stage), parent, weights)
+        job = _stage_job(
+            suite,
+            cell.backbone,
+            cell.backbone_options,
+            stage,
+            _hyper(suite, cell, stage),
+            parent,
+            weights,
+        )
         jobs.setdefault(job.hash, job)
         parent = job.hash
     resolved = tuple((s, _hyper(suite, cell, s)) for s in stages[first_target:])
@@ -145,10 +164,15 @@ def _base(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, str]:
     if base.pretrain is None:
         return None, base.weights
     stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec(), trainable="all")
-    hyper = Hyper(optimizer=base.optimizer,
-                  optimizer_options=suite.optimizers.get(base.optimizer, ()),
-                  learning_rate=base.learning_rate, lr_decay=suite.train.lr_decay,
-                  epochs=base.epochs, batch_size=base.batch_size, patience=suite.train.patience)
+    hyper = Hyper(
+        optimizer=base.optimizer,
+        optimizer_options=suite.optimizers.get(base.optimizer, ()),
+        learning_rate=base.learning_rate,
+        lr_decay=suite.train.lr_decay,
+        epochs=base.epochs,
+        batch_size=base.batch_size,
+        patience=suite.train.patience,
+    )
     job = _stage_job(suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights)
     jobs.setdefault(job.hash, job)
     return job.hash, base.weights
@@ -156,22 +180,56 @@ def _base(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, str]:
 
 def _stage_job(suite, backbone, options, stage, hyper, parent, weights) -> StageJob:
     data = [fingerprint(suite.datasets[name], image_size=suite.image_size) for name in stage.data]
-    content = ["stage", backbone, options, suite.image_size, stage, hyper, data,
-               parent or weights, versions()]
+    content = [
+        "stage",
+        backbone,
+        options,
+        suite.image_size,
+        stage,
+        hyper,
+        data,
+        parent or weights,
+        versions(),
+    ]
     seed = derive_seed(suite.seed, content_hash(content))
-    return StageJob(hash=content_hash([*content, seed]), backbone=backbone,
-                    backbone_options=options, stage=stage, hyper=hyper, parent=parent,
-                    weights=weights, seed=seed)
+    return StageJob(
+        hash=content_hash([*content, seed]),
+        backbone=backbone,
+        backbone_options=options,
+        stage=stage,
+        hyper=hyper,
+        parent=parent,
+        weights=weights,
+        seed=seed,
+    )
 
 
 def _fold_job(suite, cell, fold, stages, parent, weights, target) -> FoldJob:
     data = fingerprint(suite.datasets[suite.target], image_size=suite.image_size)
     split = [target.ids[part].tolist() for part in (fold.train, fold.val, fold.test)]
-    content = ["fold", cell.backbone, cell.backbone_options, suite.image_size, stages,
-               data, content_hash(split), parent or weights, suite.protocol.threshold, versions()]
+    content = [
+        "fold",
+        cell.backbone,
+        cell.backbone_options,
+        suite.image_size,
+        stages,
+        data,
+        content_hash(split),
+        parent or weights,
+        suite.protocol.threshold,
+        versions(),
+    ]
     seed = derive_seed(suite.seed, cell.id, fold.repeat, fold.fold)
-    return FoldJob(hash=content_hash([*content, seed]), cell=cell, repeat=fold.repeat, fold=fold,
-                   stages=stages, parent=parent, weights=weights, seed=seed)
+    return FoldJob(
+        hash=content_hash([*content, seed]),
+        cell=cell,
+        repeat=fold.repeat,
+        fold=fold,
+        stages=stages,
+        parent=parent,
+        weights=weights,
+        seed=seed,
+    )
 
 
 def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> Hyper:

@@ -42,8 +42,10 @@ class RunSummary:
         for error, count in Counter(error for _, error in self.failed).most_common():
             lines.append(f"  {count} × {error}")
         if self.failed:
-            lines.append("failed jobs are kept as failed; rerun with --retry-failed "
-                         "(--debug shows tracebacks, `bench status` lists them)")
+            lines.append(
+                "failed jobs are kept as failed; rerun with --retry-failed "
+                "(--debug shows tracebacks, `bench status` lists them)"
+            )
         if self.interrupted:
             lines.append("interrupted: rerun the same command to resume")
         return lines
@@ -62,9 +64,13 @@ def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary
     plan = make_plan(suite)
     store = Store(suite.store_path)
     summary = RunSummary()
-    run_id = store.begin_run(suite=suite.name, suite_hash=suite.hash, profile=suite.profile,
-                             command=provenance(suite_path=suite.path, seed=suite.seed)["command"],
-                             provenance=provenance(suite_path=suite.path, seed=suite.seed))
+    run_id = store.begin_run(
+        suite=suite.name,
+        suite_hash=suite.hash,
+        profile=suite.profile,
+        command=provenance(suite_path=suite.path, seed=suite.seed)["command"],
+        provenance=provenance(suite_path=suite.path, seed=suite.seed),
+    )
     store.record_plan(suite_hash=suite.hash, profile=suite.profile, rows=plan_rows(plan))
     _record_folds(store, plan)
     status = "done"
@@ -84,9 +90,18 @@ def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary
 
 def plan_rows(plan: Plan) -> list[PlanRow]:
     rows = [PlanRow(job=j.hash, kind="stage", label=j.label) for j in plan.stage_jobs]
-    rows += [PlanRow(job=j.hash, kind="fold", label=j.label, cell=j.cell.id,
-                     factors=dict(j.cell.factors), repeat=j.repeat, fold=j.fold.fold)
-             for j in plan.fold_jobs]
+    rows += [
+        PlanRow(
+            job=j.hash,
+            kind="fold",
+            label=j.label,
+            cell=j.cell.id,
+            factors=dict(j.cell.factors),
+            repeat=j.repeat,
+            fold=j.fold.fold,
+        )
+        for j in plan.fold_jobs
+    ]
     return rows
 
 
@@ -110,15 +125,17 @@ def _target_ids(suite: Suite):
     return load_dataset(suite.datasets[suite.target], image_size=suite.image_size).ids
 
 
-def _execute(plan: Plan, store: Store, run_id: int, summary: RunSummary,
-             options: RunOptions) -> None:
+def _execute(
+    plan: Plan, store: Store, run_id: int, summary: RunSummary, options: RunOptions
+) -> None:
     from bench.engine.execute import Worker
     from bench.train.fit import ModelPool
     from bench.train.seeding import seed_process
 
     seed_process(plan.suite.seed)
-    worker = Worker(suite=plan.suite, pool=ModelPool(reuse=options.reuse),
-                    artifacts=plan.suite.artifacts_dir)
+    worker = Worker(
+        suite=plan.suite, pool=ModelPool(reuse=options.reuse), artifacts=plan.suite.artifacts_dir
+    )
     statuses = store.job_statuses([j.hash for j in (*plan.stage_jobs, *plan.fold_jobs)])
     stages = _pending(plan.stage_jobs, statuses, options, summary, kind="stage")
     folds = _pending(_by_model(plan.fold_jobs), statuses, options, summary, kind="fold")
@@ -154,8 +171,10 @@ def _pending(jobs, statuses: dict, options: RunOptions, summary: RunSummary, *, 
 
 def _by_model(jobs: tuple[FoldJob, ...]) -> list[FoldJob]:
     """Order fold jobs so that those sharing a compiled model run back to back."""
+
     def graph(job: FoldJob):
         return (job.cell.backbone, repr(job.stages), job.cell.id, job.repeat, job.fold.fold)
+
     return sorted(jobs, key=graph)
 
 
@@ -178,8 +197,14 @@ def _run_stages(jobs: list[StageJob], store, run_id, worker, summary, options, b
             _fail(store, job, "stage", run_id, started, exc, summary, options)
             blocked.add(job.hash)
         else:
-            store.record_stage(job=job.hash, label=job.label, run_id=run_id, started=started,
-                               artifact=artifact, history=history)
+            store.record_stage(
+                job=job.hash,
+                label=job.label,
+                run_id=run_id,
+                started=started,
+                artifact=artifact,
+                history=history,
+            )
             summary.stages_trained += 1
         bar.update(1)
     return blocked
@@ -202,8 +227,15 @@ def _run_fold(job: FoldJob, store, run_id, worker, summary, options) -> None:
 
 def _fail(store, job, kind, run_id, started, exc, summary, options) -> None:
     error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    store.record_failure(job=job.hash, kind=kind, label=job.label, run_id=run_id,
-                         started=started, error=error, traceback=traceback.format_exc())
+    store.record_failure(
+        job=job.hash,
+        kind=kind,
+        label=job.label,
+        run_id=run_id,
+        started=started,
+        error=error,
+        traceback=traceback.format_exc(),
+    )
     summary.failed.append((job.label, error))
     if options.fail_fast:
         raise BenchError(f"job {job.label} failed ({error}); stopping (--fail-fast)") from exc
@@ -212,8 +244,13 @@ def _fail(store, job, kind, run_id, started, exc, summary, options) -> None:
 def _progress(total: int, *, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, disable=not enabled, unit="job", dynamic_ncols=True,
-                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}")
+    return tqdm(
+        total=total,
+        disable=not enabled,
+        unit="job",
+        dynamic_ncols=True,
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}",
+    )
 
 
 __all__ = ["RunOptions", "RunSummary", "plan_rows", "run_suite"]

@@ -17,8 +17,15 @@ from bench.models.registry import backbone_info
 BACKBONE = "backbone"
 
 
-def build_model(backbone: str, *, image_size: int, n_classes: int, head: HeadSpec,
-                options: dict | None = None, weights: str = "none") -> keras.Model:
+def build_model(
+    backbone: str,
+    *,
+    image_size: int,
+    n_classes: int,
+    head: HeadSpec,
+    options: dict | None = None,
+    weights: str = "none",
+) -> keras.Model:
     """A full classifier; sigmoid heads have one unit (binary tasks only)."""
     inputs = keras.Input((image_size, image_size, 3), name="image")
     base = build_backbone(backbone, image_size=image_size, options=options or {}, weights=weights)
@@ -38,6 +45,24 @@ def build_backbone(name: str, *, image_size: int, options: dict, weights: str) -
     """The feature extractor, globally average-pooled, named ``backbone``."""
     info = backbone_info(name)
     shape = (image_size, image_size, 3)
+    options = dict(options)
+    momentum = options.pop("bn_momentum", None)
+    model = _backbone(info, shape=shape, options=options, weights=weights)
+    if momentum is not None:
+        _set_bn_momentum(model, momentum)
+    return model
+
+
+def _set_bn_momentum(model: keras.Model, momentum: float) -> None:
+    """Faster-moving BatchNorm statistics: with a few hundred steps the Keras default (0.99,
+    0.999 in some applications) leaves inference statistics near their initial values."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = momentum
+
+
+def _backbone(info, *, shape, options: dict, weights: str) -> keras.Model:
+    name = info.name
     if info.constructor == "small_cnn":
         model = small_cnn(shape)
         if weights not in ("none", "imagenet"):
@@ -49,7 +74,7 @@ def build_backbone(name: str, *, image_size: int, options: dict, weights: str) -
             )
         return model
     constructor = getattr(keras.applications, info.constructor)
-    kwargs = dict(options)
+    kwargs = options
     if info.constructor.startswith("EfficientNetV2"):
         kwargs["include_preprocessing"] = True
     model = _application(constructor, name, shape=shape, weights=weights, kwargs=kwargs)
@@ -59,15 +84,16 @@ def build_backbone(name: str, *, image_size: int, options: dict, weights: str) -
 def _application(constructor, name: str, *, shape, weights: str, kwargs: dict) -> keras.Model:
     keras_weights = "imagenet" if weights == "imagenet" else None
     try:
-        model = constructor(include_top=False, weights=keras_weights, input_shape=shape,
-                            pooling="avg", **kwargs)
+        model = constructor(
+            include_top=False, weights=keras_weights, input_shape=shape, pooling="avg", **kwargs
+        )
     except Exception as exc:  # Keras raises plain Exception when the download fails
         if keras_weights is None:
             raise
         raise BenchError(
             f"backbone '{name}': ImageNet weights could not be fetched ({type(exc).__name__}); "
             "offline, set base.weights to a local .weights.h5 file, pre-populate "
-            "~/.keras/models/, or use base.weights = \"none\" with base.pretrain = \"<dataset>\""
+            '~/.keras/models/, or use base.weights = "none" with base.pretrain = "<dataset>"'
         ) from None
     if weights not in ("none", "imagenet"):
         _load_backbone_weights(model, weights, name)
@@ -78,7 +104,7 @@ def _load_backbone_weights(model: keras.Model, path: str, name: str) -> None:
     if not Path(path).is_file():
         raise BenchError(
             f"base.weights = {path!r}: file not found; give a .weights.h5 file saved from a "
-            f"'{name}' backbone, \"imagenet\" or \"none\""
+            f'\'{name}\' backbone, "imagenet" or "none"'
         )
     try:
         model.load_weights(path)
@@ -92,7 +118,7 @@ def small_cnn(shape: tuple[int, int, int]) -> keras.Model:
     x = inputs
     for i, filters in enumerate((32, 64, 128), start=1):
         x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
-        x = keras.layers.BatchNormalization(name=f"bn{i}")(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"bn{i}")(x)
         x = keras.layers.Activation("relu", name=f"relu{i}")(x)
         x = keras.layers.MaxPooling2D(name=f"pool{i}")(x)
     x = keras.layers.Conv2D(128, 3, padding="same", activation="relu", name="conv4")(x)

@@ -18,18 +18,18 @@ class BackboneInfo:
     constructor: str  # attribute of keras.applications, or "small_cnn"
     min_size: int  # smallest input side Keras accepts without the top
     preprocessing: str  # see bench.models.preprocess.MODES
-    options: tuple[str, ...] = ()
+    options: tuple[str, ...] = ("bn_momentum",)
 
 
 BACKBONES = {
     info.name: info
     for info in (
         BackboneInfo("small_cnn", "small_cnn", 16, "unit"),
-        BackboneInfo("vgg16", "VGG16", 32, "caffe"),
+        BackboneInfo("vgg16", "VGG16", 32, "caffe", ()),
         BackboneInfo("resnet50", "ResNet50", 32, "caffe"),
         BackboneInfo("resnet50v2", "ResNet50V2", 32, "tf"),
         BackboneInfo("xception", "Xception", 71, "tf"),
-        BackboneInfo("mobilenetv2", "MobileNetV2", 32, "tf", ("alpha",)),
+        BackboneInfo("mobilenetv2", "MobileNetV2", 32, "tf", ("alpha", "bn_momentum")),
         BackboneInfo("inceptionv3", "InceptionV3", 75, "tf"),
         BackboneInfo("efficientnetb0", "EfficientNetB0", 32, "raw"),
         BackboneInfo("efficientnetb2", "EfficientNetB2", 32, "raw"),

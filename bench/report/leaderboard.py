@@ -38,21 +38,23 @@ from bench.metrics import LOWER_IS_BETTER, METRICS
 if TYPE_CHECKING:
     import pandas as pd
 
-METRIC_LABELS: Mapping[str, str] = MappingProxyType({
-    "accuracy": "Accuracy",
-    "precision": "Precision",
-    "recall": "Recall (sens.)",
-    "specificity": "Specificity",
-    "f1": "F1",
-    "auc": "AUC",
-    "loss": "Loss",
-    "balanced_accuracy": "Balanced acc.",
-    "mcc": "MCC",
-    "brier": "Brier",
-    "precision_weighted": "Precision (weighted)",
-    "recall_weighted": "Recall (weighted)",
-    "f1_weighted": "F1 (weighted)",
-})
+METRIC_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "accuracy": "Accuracy",
+        "precision": "Precision",
+        "recall": "Recall (sens.)",
+        "specificity": "Specificity",
+        "f1": "F1",
+        "auc": "AUC",
+        "loss": "Loss",
+        "balanced_accuracy": "Balanced acc.",
+        "mcc": "MCC",
+        "brier": "Brier",
+        "precision_weighted": "Precision (weighted)",
+        "recall_weighted": "Recall (weighted)",
+        "f1_weighted": "F1 (weighted)",
+    }
+)
 MISSING = "–"  # how a NaN prints; LaTeX uses its own en dash, "--"
 
 
@@ -123,13 +125,20 @@ def build_leaderboard(
     summaries = [{m: _summarise(group, m) for m in metrics} for _, group in groups]
     ranks = _min_ranks([s[sort].mean for s in summaries], lower_is_better=sort in LOWER_IS_BETTER)
     rows = sorted(
-        (_row(cell, group, factors, rank, summary)
-         for (cell, group), rank, summary in zip(groups, ranks, summaries, strict=True)),
+        (
+            _row(cell, group, factors, rank, summary)
+            for (cell, group), rank, summary in zip(groups, ranks, summaries, strict=True)
+        ),
         key=lambda row: (row.rank, row.levels, row.cell),
     )
     return Leaderboard(
-        factors=factors, metrics=metrics, sort=sort, rows=tuple(rows),
-        best=MappingProxyType({m: _best(rows, m) for m in metrics}), marks=marks, legend=legend,
+        factors=factors,
+        metrics=metrics,
+        sort=sort,
+        rows=tuple(rows),
+        best=MappingProxyType({m: _best(rows, m) for m in metrics}),
+        marks=marks,
+        legend=legend,
     )
 
 
@@ -139,13 +148,22 @@ def render_markdown(board: Leaderboard, *, decimals: int = 3) -> str:
 
     headers = ["Rank", *_label_headers(board.factors), "n", *_metric_headers(board)]
     body = [
-        [str(row.rank), *(_md_escape(x) for x in _labels(board, row)), str(row.n),
-         *(_md_score(board, row, m, decimals) for m in board.metrics)]
+        [
+            str(row.rank),
+            *(_md_escape(x) for x in _labels(board, row)),
+            str(row.n),
+            *(_md_score(board, row, m, decimals) for m in board.metrics),
+        ]
         for row in board.rows
     ]
     align = ["right", *["left"] * len(_label_headers(board.factors)), "right"]
-    table = tabulate(body, headers, tablefmt="github", disable_numparse=True,
-                     colalign=[*align, *["right"] * len(board.metrics)])
+    table = tabulate(
+        body,
+        headers,
+        tablefmt="github",
+        disable_numparse=True,
+        colalign=[*align, *["right"] * len(board.metrics)],
+    )
     legend = _legend(board)
     return table + (f"\n\n{_md_escape(legend)}" if legend else "") + "\n"
 
@@ -164,8 +182,14 @@ def render_latex(
     lines += [
         rf"\begin{{tabular}}{{r{'l' * n_labels}r{'r' * len(board.metrics)}}}",
         r"\toprule",
-        _latex_line(["Rank", *map(latex_escape, _label_headers(board.factors)), "$n$",
-                     *map(latex_escape, _metric_headers(board))]),
+        _latex_line(
+            [
+                "Rank",
+                *map(latex_escape, _label_headers(board.factors)),
+                "$n$",
+                *map(latex_escape, _metric_headers(board)),
+            ]
+        ),
         r"\midrule",
         *(_latex_row(board, row, decimals) for row in board.rows),
         r"\bottomrule",
@@ -195,21 +219,39 @@ def render_folds_markdown(
     label_columns = _label_headers(factors)
     ordered = scores.sort_values([*factors, "cell", "repeat", "fold"], kind="stable")
     body = [
-        [*(_md_escape(str(record[c])) for c in label_columns),
-         *(str(record[c]) for c in ("repeat", "fold", "n_train", "n_test")),
-         *(_format(float(record[m]), decimals) for m in metrics)]
+        [
+            *(_md_escape(str(record[c])) for c in label_columns),
+            *(str(record[c]) for c in ("repeat", "fold", "n_train", "n_test")),
+            *(_format(float(record[m]), decimals) for m in metrics),
+        ]
         for _, record in ordered.iterrows()
     ]
-    headers = [*label_columns, "Repeat", "Fold", "n train", "n test",
-               *(METRIC_LABELS[m] for m in metrics)]
+    headers = [
+        *label_columns,
+        "Repeat",
+        "Fold",
+        "n train",
+        "n test",
+        *(METRIC_LABELS[m] for m in metrics),
+    ]
     align = [*["left"] * len(label_columns), *["right"] * (4 + len(metrics))]
     return tabulate(body, headers, tablefmt="github", disable_numparse=True, colalign=align) + "\n"
 
 
 _LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
 }
 _LATEX_SPECIAL = re.compile("|".join(map(re.escape, _LATEX_SPECIALS)))
 
@@ -326,12 +368,16 @@ def _min_ranks(means: Sequence[float], *, lower_is_better: bool) -> list[int]:
 
 
 def _row(
-    cell: object, group: pd.DataFrame, factors: tuple[str, ...], rank: int,
+    cell: object,
+    group: pd.DataFrame,
+    factors: tuple[str, ...],
+    rank: int,
     summary: dict[str, MetricSummary],
 ) -> LeaderboardRow:
     levels = tuple(str(group[f].iloc[0]) for f in factors)
-    return LeaderboardRow(cell=str(cell), levels=levels, rank=rank, n=len(group),
-                          scores=MappingProxyType(summary))
+    return LeaderboardRow(
+        cell=str(cell), levels=levels, rank=rank, n=len(group), scores=MappingProxyType(summary)
+    )
 
 
 def _best(rows: Sequence[LeaderboardRow], metric: str) -> float:
@@ -359,8 +405,9 @@ def _metric_headers(board: Leaderboard) -> list[str]:
 def _legend(board: Leaderboard) -> str:
     """'† meaning; ‡ meaning' for the symbols some row carries, in legend order."""
     used = set(board.marks.values())
-    return "; ".join(f"{symbol} {meaning}" for symbol, meaning in board.legend.items()
-                     if symbol in used)
+    return "; ".join(
+        f"{symbol} {meaning}" for symbol, meaning in board.legend.items() if symbol in used
+    )
 
 
 def _format(value: float, decimals: int) -> str:

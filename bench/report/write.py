@@ -38,8 +38,12 @@ def write_report(suite: Suite, *, request: ReportRequest = ReportRequest()) -> l
         run = store.latest_run(suite_hash=suite.hash, profile=suite.profile)
     finally:
         store.close()
-    board = build_leaderboard(scores, metrics=request.metrics or suite.report.metrics,
-                              sort=request.sort or suite.report.sort, factors=suite.factors)
+    board = build_leaderboard(
+        scores,
+        metrics=request.metrics or suite.report.metrics,
+        sort=request.sort or suite.report.sort,
+        factors=suite.factors,
+    )
     out = suite.reports_dir / suite.name
     out.mkdir(parents=True, exist_ok=True)
     header = provenance_lines(suite, run, scores)
@@ -65,18 +69,32 @@ def provenance_lines(suite: Suite, run: dict | None, scores) -> list[str]:
 
 
 def _markdown(suite: Suite, board, header: list[str], scores) -> str:
-    parts = [f"# {suite.name}: leaderboard", "", suite.description, "",
-             render_markdown(board), "",
-             "Mean ± sd over outer test folds × repeats; best per column in bold.", "",
-             "## Provenance", "", *[f"- {line}" for line in header], "",
-             "## Per-fold scores", "", render_folds_markdown(scores, metrics=board.metrics,
-                                                            factors=board.factors), ""]
+    parts = [
+        f"# {suite.name}: leaderboard",
+        "",
+        suite.description,
+        "",
+        render_markdown(board),
+        "",
+        "Mean ± sd over outer test folds × repeats; best per column in bold.",
+        "",
+        "## Provenance",
+        "",
+        *[f"- {line}" for line in header],
+        "",
+        "## Per-fold scores",
+        "",
+        render_folds_markdown(scores, metrics=board.metrics, factors=board.factors),
+        "",
+    ]
     return "\n".join(parts)
 
 
 def _latex(suite: Suite, board, header: list[str]) -> str:
-    caption = (f"{suite.description or suite.name}. Mean ± sd over outer test folds × repeats; "
-               "best per column in bold.")
+    caption = (
+        f"{suite.description or suite.name}. Mean ± sd over outer test folds × repeats; "
+        "best per column in bold."
+    )
     table = render_latex(board, caption=caption, label=f"tab:{suite.name}-leaderboard")
     return "\n".join([*(f"% {line}" for line in header), table])
 
@@ -84,5 +102,3 @@ def _latex(suite: Suite, board, header: list[str]) -> str:
 def _write(path: Path, text: str) -> Path:
     path.write_text(text if text.endswith("\n") else text + "\n")
     return path
-
-

@@ -91,21 +91,26 @@ class Store:
         return _Transaction(self.db)
 
     # runs -------------------------------------------------------------------------------
-    def begin_run(self, *, suite: str, suite_hash: str, profile: str, command: str,
-                  provenance: dict) -> int:
+    def begin_run(
+        self, *, suite: str, suite_hash: str, profile: str, command: str, provenance: dict
+    ) -> int:
         cursor = self.db.execute(
             "INSERT INTO runs (suite, suite_hash, profile, command, started, status, provenance)"
             " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-            (suite, suite_hash, profile, command, time.time(), json.dumps(provenance)))
+            (suite, suite_hash, profile, command, time.time(), json.dumps(provenance)),
+        )
         return cursor.lastrowid
 
     def end_run(self, run_id: int, *, status: str) -> None:
-        self.db.execute("UPDATE runs SET ended = ?, status = ? WHERE id = ?",
-                        (time.time(), status, run_id))
+        self.db.execute(
+            "UPDATE runs SET ended = ?, status = ? WHERE id = ?", (time.time(), status, run_id)
+        )
 
     def latest_run(self, *, suite_hash: str | None = None, profile: str | None = None):
-        query = "SELECT id, suite, suite_hash, profile, command, started, ended, status, " \
-                "provenance FROM runs"
+        query = (
+            "SELECT id, suite, suite_hash, profile, command, started, ended, status, "
+            "provenance FROM runs"
+        )
         clauses, args = _filters(suite_hash=suite_hash, profile=profile)
         row = self.db.execute(f"{query}{clauses} ORDER BY id DESC LIMIT 1", args).fetchone()
         if row is None:
@@ -118,13 +123,26 @@ class Store:
         with self.transaction():
             self.db.executemany(
                 "INSERT OR IGNORE INTO plan VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(suite_hash, profile, r.job, r.kind, r.cell,
-                  json.dumps(r.factors) if r.factors is not None else None,
-                  r.repeat, r.fold, r.label) for r in rows])
+                [
+                    (
+                        suite_hash,
+                        profile,
+                        r.job,
+                        r.kind,
+                        r.cell,
+                        json.dumps(r.factors) if r.factors is not None else None,
+                        r.repeat,
+                        r.fold,
+                        r.label,
+                    )
+                    for r in rows
+                ],
+            )
 
     def has_plan(self, *, suite_hash: str, profile: str) -> bool:
-        row = self.db.execute("SELECT 1 FROM plan WHERE suite_hash = ? AND profile = ? LIMIT 1",
-                              (suite_hash, profile)).fetchone()
+        row = self.db.execute(
+            "SELECT 1 FROM plan WHERE suite_hash = ? AND profile = ? LIMIT 1", (suite_hash, profile)
+        ).fetchone()
         return row is not None
 
     def plan_status(self, *, suite_hash: str, profile: str) -> list[tuple]:
@@ -132,7 +150,8 @@ class Store:
         return self.db.execute(
             "SELECT p.kind, p.cell, p.label, j.status FROM plan p LEFT JOIN jobs j "
             "ON j.hash = p.job WHERE p.suite_hash = ? AND p.profile = ? ORDER BY p.rowid",
-            (suite_hash, profile)).fetchall()
+            (suite_hash, profile),
+        ).fetchall()
 
     # jobs -------------------------------------------------------------------------------
     def job_status(self, job: str) -> str | None:
@@ -143,47 +162,90 @@ class Store:
         wanted = list(jobs)
         rows = []
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows += self.db.execute(
-                f"SELECT hash, status FROM jobs WHERE hash IN ({marks})", chunk).fetchall()
+                f"SELECT hash, status FROM jobs WHERE hash IN ({marks})", chunk
+            ).fetchall()
         return dict(rows)
 
     def artifact(self, job: str) -> str | None:
-        row = self.db.execute("SELECT artifact FROM jobs WHERE hash = ? AND status = 'done'",
-                              (job,)).fetchone()
+        row = self.db.execute(
+            "SELECT artifact FROM jobs WHERE hash = ? AND status = 'done'", (job,)
+        ).fetchone()
         return row[0] if row else None
 
-    def record_stage(self, *, job: str, label: str, run_id: int, started: float,
-                     artifact: str, history: dict[str, list[float]]) -> None:
+    def record_stage(
+        self,
+        *,
+        job: str,
+        label: str,
+        run_id: int,
+        started: float,
+        artifact: str,
+        history: dict[str, list[float]],
+    ) -> None:
         with self.transaction():
             self._replace_job(job, "stage", label, "done", run_id, started, artifact=artifact)
             self._history(job, "stage", history)
 
-    def record_failure(self, *, job: str, kind: str, label: str, run_id: int, started: float,
-                       error: str, traceback: str) -> None:
+    def record_failure(
+        self,
+        *,
+        job: str,
+        kind: str,
+        label: str,
+        run_id: int,
+        started: float,
+        error: str,
+        traceback: str,
+    ) -> None:
         with self.transaction():
-            self._replace_job(job, kind, label, "failed", run_id, started, error=error,
-                              traceback=traceback)
+            self._replace_job(
+                job, kind, label, "failed", run_id, started, error=error, traceback=traceback
+            )
 
-    def record_fold(self, record: FoldRecord, *, label: str, run_id: int, started: float,
-                    info: dict | None = None) -> None:
+    def record_fold(
+        self,
+        record: FoldRecord,
+        *,
+        label: str,
+        run_id: int,
+        started: float,
+        info: dict | None = None,
+    ) -> None:
         """Store one fold's results and mark its job done, all or nothing."""
         r = record
         with self.transaction():
             self._replace_job(r.job, "fold", label, "done", run_id, started, info=info)
             self.db.execute(
                 "INSERT OR REPLACE INTO fold_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (r.job, r.cell, json.dumps(r.factors), r.repeat, r.fold, r.n_train, r.n_val,
-                 r.n_test, r.threshold, json.dumps(r.params)))
+                (
+                    r.job,
+                    r.cell,
+                    json.dumps(r.factors),
+                    r.repeat,
+                    r.fold,
+                    r.n_train,
+                    r.n_val,
+                    r.n_test,
+                    r.threshold,
+                    json.dumps(r.params),
+                ),
+            )
             self.db.execute("DELETE FROM scores WHERE job = ?", (r.job,))
-            self.db.executemany("INSERT INTO scores VALUES (?, ?, ?)",
-                                [(r.job, m, float(v)) for m, v in r.scores.items()])
+            self.db.executemany(
+                "INSERT INTO scores VALUES (?, ?, ?)",
+                [(r.job, m, float(v)) for m, v in r.scores.items()],
+            )
             self.db.execute("DELETE FROM predictions WHERE job = ?", (r.job,))
             self.db.executemany(
                 "INSERT INTO predictions VALUES (?, ?, ?, ?)",
-                [(r.job, s, int(y), json.dumps([round(float(p), 7) for p in ps]))
-                 for s, y, ps in zip(r.samples, r.y_true, r.proba, strict=True)])
+                [
+                    (r.job, s, int(y), json.dumps([round(float(p), 7) for p in ps]))
+                    for s, y, ps in zip(r.samples, r.y_true, r.proba, strict=True)
+                ],
+            )
             for stage, history in r.history.items():
                 self._history(r.job, stage, history)
 
@@ -191,28 +253,59 @@ class Store:
         """(label, error, traceback) of failed jobs among ``jobs``."""
         wanted = set(jobs)
         rows = self.db.execute(
-            "SELECT hash, label, error, traceback FROM jobs WHERE status = 'failed'").fetchall()
+            "SELECT hash, label, error, traceback FROM jobs WHERE status = 'failed'"
+        ).fetchall()
         return [(label, error, tb) for job, label, error, tb in rows if job in wanted]
 
     def record_folds(self, *, dataset: str, rows: Iterable[tuple]) -> None:
         """Fold assignment rows (repeat, fold, sample, part), stored once per dataset."""
         with self.transaction():
-            self.db.executemany("INSERT OR IGNORE INTO folds VALUES (?, ?, ?, ?, ?)",
-                                [(dataset, *row) for row in rows])
+            self.db.executemany(
+                "INSERT OR IGNORE INTO folds VALUES (?, ?, ?, ?, ?)",
+                [(dataset, *row) for row in rows],
+            )
 
-    def _replace_job(self, job, kind, label, status, run_id, started, *, artifact=None,
-                     error=None, traceback=None, info=None) -> None:
+    def _replace_job(
+        self,
+        job,
+        kind,
+        label,
+        status,
+        run_id,
+        started,
+        *,
+        artifact=None,
+        error=None,
+        traceback=None,
+        info=None,
+    ) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (job, kind, label, status, run_id, started, time.time() - started, error,
-             traceback, artifact, json.dumps(info or {})))
+            (
+                job,
+                kind,
+                label,
+                status,
+                run_id,
+                started,
+                time.time() - started,
+                error,
+                traceback,
+                artifact,
+                json.dumps(info or {}),
+            ),
+        )
 
     def _history(self, job: str, stage: str, history: dict[str, list[float]]) -> None:
         self.db.execute("DELETE FROM histories WHERE job = ? AND stage = ?", (job, stage))
         self.db.executemany(
             "INSERT INTO histories VALUES (?, ?, ?, ?, ?)",
-            [(job, stage, epoch, metric, float(v))
-             for metric, values in history.items() for epoch, v in enumerate(values)])
+            [
+                (job, stage, epoch, metric, float(v))
+                for metric, values in history.items()
+                for epoch, v in enumerate(values)
+            ],
+        )
 
 
 class _Transaction:

@@ -21,19 +21,39 @@ RESERVED = ("repeat", "fold", "n_train", "n_test")
 PROFILE = "imported"
 
 
-def import_csv(path: str | Path, *, suite: str, results: Path = Path("results")) -> tuple[Path, int]:
+def import_csv(
+    path: str | Path, *, suite: str, results: Path = Path("results")
+) -> tuple[Path, int]:
     """Store the CSV's rows under ``results/<suite>/``; return the database path and row count."""
     rows, factors, metrics = _read(Path(path))
     suite_hash = content_hash([suite, rows])
     store = Store(results / suite / "bench.sqlite")
     try:
-        run_id = store.begin_run(suite=suite, suite_hash=suite_hash, profile=PROFILE,
-                                 command=f"bench import {path}", provenance={"source": str(path)})
+        run_id = store.begin_run(
+            suite=suite,
+            suite_hash=suite_hash,
+            profile=PROFILE,
+            command=f"bench import {path}",
+            provenance={"source": str(path)},
+        )
         records = [_record(row, factors, metrics, suite_hash) for row in rows]
         _check_unique(records, path)
-        store.record_plan(suite_hash=suite_hash, profile=PROFILE, rows=[
-            PlanRow(job=r.job, kind="fold", label=f"{r.cell} r{r.repeat} f{r.fold}", cell=r.cell,
-                    factors=r.factors, repeat=r.repeat, fold=r.fold) for r in records])
+        store.record_plan(
+            suite_hash=suite_hash,
+            profile=PROFILE,
+            rows=[
+                PlanRow(
+                    job=r.job,
+                    kind="fold",
+                    label=f"{r.cell} r{r.repeat} f{r.fold}",
+                    cell=r.cell,
+                    factors=r.factors,
+                    repeat=r.repeat,
+                    fold=r.fold,
+                )
+                for r in records
+            ],
+        )
         for record in records:
             store.record_fold(record, label=record.cell, run_id=run_id, started=0.0)
         store.end_run(run_id, status="done")
@@ -67,18 +87,32 @@ def _record(row: dict, factors: list[str], metrics: list[str], suite_hash: str) 
     cell = "|".join(f"{f}={v}" for f, v in levels.items())
     repeat, fold = int(row.get("repeat") or 0), int(row.get("fold") or 0)
     return FoldRecord(
-        job=content_hash([suite_hash, cell, repeat, fold]), cell=cell, factors=levels,
-        repeat=repeat, fold=fold, n_train=_optional_int(row.get("n_train")), n_val=None,
-        n_test=_optional_int(row.get("n_test")), threshold=math.nan, params={},
-        scores={m: float(row[m]) for m in metrics}, samples=(), y_true=(), proba=(), history={})
+        job=content_hash([suite_hash, cell, repeat, fold]),
+        cell=cell,
+        factors=levels,
+        repeat=repeat,
+        fold=fold,
+        n_train=_optional_int(row.get("n_train")),
+        n_val=None,
+        n_test=_optional_int(row.get("n_test")),
+        threshold=math.nan,
+        params={},
+        scores={m: float(row[m]) for m in metrics},
+        samples=(),
+        y_true=(),
+        proba=(),
+        history={},
+    )
 
 
 def _check_unique(records: list[FoldRecord], path) -> None:
     seen = set()
     for r in records:
         if r.job in seen:
-            raise BenchError(f"{path}: two rows for {r.cell}, repeat {r.repeat}, fold {r.fold}; "
-                             "add repeat/fold columns or remove the duplicate")
+            raise BenchError(
+                f"{path}: two rows for {r.cell}, repeat {r.repeat}, fold {r.fold}; "
+                "add repeat/fold columns or remove the duplicate"
+            )
         seen.add(r.job)
 
 

@@ -11,11 +11,15 @@ from pathlib import Path
 from bench.errors import BenchError
 from bench.store.db import Store
 
-META = ("SELECT r.job, r.cell, r.factors, r.repeat, r.fold, r.n_train, r.n_test FROM plan p "
-        "JOIN fold_results r ON r.job = p.job "
-        "WHERE p.suite_hash = ? AND p.profile = ? AND p.kind = 'fold'")
-SCORES = ("SELECT s.job, s.metric, s.value FROM plan p JOIN scores s ON s.job = p.job "
-          "WHERE p.suite_hash = ? AND p.profile = ? AND p.kind = 'fold'")
+META = (
+    "SELECT r.job, r.cell, r.factors, r.repeat, r.fold, r.n_train, r.n_test FROM plan p "
+    "JOIN fold_results r ON r.job = p.job "
+    "WHERE p.suite_hash = ? AND p.profile = ? AND p.kind = 'fold'"
+)
+SCORES = (
+    "SELECT s.job, s.metric, s.value FROM plan p JOIN scores s ON s.job = p.job "
+    "WHERE p.suite_hash = ? AND p.profile = ? AND p.kind = 'fold'"
+)
 
 
 def load_scores(store: Store, *, suite_hash: str, profile: str):

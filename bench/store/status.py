@@ -18,8 +18,10 @@ def suite_status(suite: Suite) -> str:
     finally:
         store.close()
     if not rows:
-        return (f"{suite.name} (profile {suite.profile}, hash {suite.hash}): not run yet; "
-                f"the store holds other versions of the suite")
+        return (
+            f"{suite.name} (profile {suite.profile}, hash {suite.hash}): not run yet; "
+            f"the store holds other versions of the suite"
+        )
     return "\n".join(_lines(suite, rows, run))
 
 
@@ -33,9 +35,11 @@ def _lines(suite: Suite, rows: list[tuple], run: dict | None) -> list[str]:
         lines.append(f"last run #{run['id']}: {run['status']}")
     lines.append(f"{'cell':<{width}}  done  pending  failed")
     for name, counts in per_cell.items():
-        lines.append(f"{name:<{width}}  {counts['done']:>4}  {counts['pending']:>7}  "
-                     f"{counts['failed']:>6}")
+        lines.append(
+            f"{name:<{width}}  {counts['done']:>4}  {counts['pending']:>7}  {counts['failed']:>6}"
+        )
     total = Counter(status or "pending" for *_, status in rows)
-    lines.append(f"total: {total['done']} done, {total['pending']} pending, "
-                 f"{total['failed']} failed")
+    lines.append(
+        f"total: {total['done']} done, {total['pending']} pending, {total['failed']} failed"
+    )
     return lines

@@ -21,7 +21,7 @@ class ShuffledBatches(keras.utils.PyDataset):
         return -(-len(self.x) // self.batch_size)
 
     def __getitem__(self, index: int):
-        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         return self.x[rows], self.y[rows]
 
     def on_epoch_end(self) -> None:

@@ -90,8 +90,9 @@ class ModelPool:
             return model, True
         self._models.move_to_end(spec.key)
         _copy_variables(_fresh_model(spec), pooled.model)
-        for variable, value in zip(pooled.model.optimizer.variables, pooled.optimizer_state,
-                                   strict=True):
+        for variable, value in zip(
+            pooled.model.optimizer.variables, pooled.optimizer_state, strict=True
+        ):
             variable.assign(value)
         return pooled.model, False
 
@@ -103,20 +104,27 @@ class ModelPool:
             self._models.popitem(last=False)
 
 
-def fit_stage(spec: FitSpec, data: Arrays, *, pool: ModelPool,
-              backbone_start: list[np.ndarray] | None = None) -> FitResult:
+def fit_stage(
+    spec: FitSpec, data: Arrays, *, pool: ModelPool, backbone_start: list[np.ndarray] | None = None
+) -> FitResult:
     """Train one stage from its starting weights with early stopping on ``data.x_val``."""
     model, built = pool.acquire(spec)
     if backbone_start is not None:
         model.get_layer(BACKBONE).set_weights(backbone_start)
     stopper = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=spec.patience, restore_best_weights=True)
+        monitor="val_loss", patience=spec.patience, restore_best_weights=True
+    )
     schedule = keras.callbacks.LearningRateScheduler(
-        lambda epoch: spec.learning_rate * spec.lr_decay**epoch)
-    batches = ShuffledBatches(data.x, _targets(data.y, spec.key.head),
-                              batch_size=spec.batch_size, seed=spec.seed)
+        lambda epoch: spec.learning_rate * spec.lr_decay**epoch
+    )
+    batches = ShuffledBatches(
+        data.x, _targets(data.y, spec.key.head), batch_size=spec.batch_size, seed=spec.seed
+    )
     history = model.fit(
-        batches, epochs=spec.epochs, callbacks=[stopper, schedule], verbose=0,
+        batches,
+        epochs=spec.epochs,
+        callbacks=[stopper, schedule],
+        verbose=0,
         validation_data=(data.x_val, _targets(data.y_val, spec.key.head)),
         validation_batch_size=spec.batch_size,
     )
@@ -137,10 +145,12 @@ def predict_proba(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) ->
 def _compiled_model(spec: FitSpec) -> keras.Model:
     model = _fresh_model(spec)
     key = spec.key
-    optimizer = build_optimizer(key.optimizer, learning_rate=spec.learning_rate,
-                                options=dict(key.optimizer_options))
-    loss = ("binary_crossentropy" if key.head.output == "sigmoid"
-            else "sparse_categorical_crossentropy")
+    optimizer = build_optimizer(
+        key.optimizer, learning_rate=spec.learning_rate, options=dict(key.optimizer_options)
+    )
+    loss = (
+        "binary_crossentropy" if key.head.output == "sigmoid" else "sparse_categorical_crossentropy"
+    )
     # XLA made CPU training 3-20x slower; never let Keras turn it on by itself.
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], jit_compile=False)
     optimizer.build(model.trainable_variables)
@@ -151,8 +161,14 @@ def _fresh_model(spec: FitSpec) -> keras.Model:
     """The model as a fresh build under ``spec.seed`` would start, trainable rule applied."""
     key = spec.key
     seed_fit(spec.seed)
-    model = build_model(key.backbone, image_size=key.image_size, n_classes=key.n_classes,
-                        head=key.head, options=dict(key.options), weights=spec.weights)
+    model = build_model(
+        key.backbone,
+        image_size=key.image_size,
+        n_classes=key.n_classes,
+        head=key.head,
+        options=dict(key.options),
+        weights=spec.weights,
+    )
     set_trainable(model, key.trainable)
     return model
 

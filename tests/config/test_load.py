@@ -18,8 +18,12 @@ def test_loads_and_expands_grid(write_suite):
 
 
 def test_exclude_rules_remove_cells(write_suite):
-    path = write_suite(replace={'strategy = ["scratch", "ctl"]': 'strategy = ["scratch", "ctl"]\n'
-                                'exclude = [{optimizer = "sgd", strategy = "ctl"}]'})
+    path = write_suite(
+        replace={
+            'strategy = ["scratch", "ctl"]': 'strategy = ["scratch", "ctl"]\n'
+            'exclude = [{optimizer = "sgd", strategy = "ctl"}]'
+        }
+    )
     ids = [c.id for c in load_suite(path).cells]
     assert "backbone=small_cnn|optimizer=sgd|strategy=ctl" not in ids and len(ids) == 3
 
@@ -44,19 +48,37 @@ def test_hash_ignores_report_settings(write_suite, tmp_path):
     assert a.hash == b.hash
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    ({'optimizer = ["adam", "sgd"]': 'optimiser = ["adam"]'},
-     r"unknown key 'grid.optimiser'; did you mean 'grid.optimizer'\?"),
-    ({"[train]": "[trian]"}, r"unknown key 'trian'; did you mean 'train'\?"),
-    ({"epochs = 2": 'epochs = "two"'}, r"'train.epochs' must be an integer"),
-    ({'strategy = ["scratch", "ctl"]': 'strategy = ["scratch", "ctll"]'},
-     r"unknown strategy 'ctll'; did you mean 'ctl'\?"),
-    ({'strategy = ["scratch", "ctl"]': 'strategy = ["scratch"]\nexclude = [{strategy = "scratch"}]'},
-     r"the grid is empty after 'grid.exclude'"),
-    ({'target = "target"': 'target = "targt"'}, r"'suite.target' names dataset 'targt'; did you mean 'target'"),
-    ({"folds = 3": "folds = 1"}, r"'protocol.folds' must be at least 2"),
-    ({'pretrain = "natural"': 'pretrain = "imagenet"'}, r"'base.pretrain' names dataset 'imagenet'"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            {'optimizer = ["adam", "sgd"]': 'optimiser = ["adam"]'},
+            r"unknown key 'grid.optimiser'; did you mean 'grid.optimizer'\?",
+        ),
+        ({"[train]": "[trian]"}, r"unknown key 'trian'; did you mean 'train'\?"),
+        ({"epochs = 2": 'epochs = "two"'}, r"'train.epochs' must be an integer"),
+        (
+            {'strategy = ["scratch", "ctl"]': 'strategy = ["scratch", "ctll"]'},
+            r"unknown strategy 'ctll'; did you mean 'ctl'\?",
+        ),
+        (
+            {
+                'strategy = ["scratch", "ctl"]': 'strategy = ["scratch"]\n'
+                'exclude = [{strategy = "scratch"}]'
+            },
+            r"the grid is empty after 'grid.exclude'",
+        ),
+        (
+            {'target = "target"': 'target = "targt"'},
+            r"'suite.target' names dataset 'targt'; did you mean 'target'",
+        ),
+        ({"folds = 3": "folds = 1"}, r"'protocol.folds' must be at least 2"),
+        (
+            {'pretrain = "natural"': 'pretrain = "imagenet"'},
+            r"'base.pretrain' names dataset 'imagenet'",
+        ),
+    ],
+)
 def test_bad_suites_name_the_key_and_the_fix(write_suite, edit, message):
     with pytest.raises(ConfigError, match=message):
         load_suite(write_suite(replace=edit))
@@ -69,10 +91,13 @@ def test_unknown_profile_lists_profiles(write_suite):
 
 
 def test_bad_trainable_rule(write_suite):
-    path = write_suite("""
+    path = write_suite(
+        """
         [strategies.mine]
         stages = [{ data = "@target", trainable = "last:x" }]
-    """, replace={'strategy = ["scratch", "ctl"]': 'strategy = ["mine"]'})
+    """,
+        replace={'strategy = ["scratch", "ctl"]': 'strategy = ["mine"]'},
+    )
     with pytest.raises(ConfigError, match=r"strategies.mine.stages\[0\].trainable' = 'last:x'"):
         load_suite(path)
 

@@ -29,7 +29,7 @@ def finished(tmp_path_factory):
 
 
 def test_first_run_trains_every_fold_and_each_shared_stage_once(finished):
-    suite, summary = finished
+    _suite, summary = finished
     assert summary.folds_trained == 4 * 3 and summary.folds_stored == 0
     assert summary.stages_trained == 1  # small_cnn pretraining on natural, shared by every ctl fold
     assert summary.failed == [] and not summary.interrupted
@@ -91,8 +91,9 @@ def test_outer_folds_are_leak_free(finished):
 
 def test_report_writes_markdown_and_latex(finished):
     suite, _ = finished
-    files = write_report(suite, request=__import__("bench.report.write", fromlist=["x"])
-                         .ReportRequest(latex=True))
+    files = write_report(
+        suite, request=__import__("bench.report.write", fromlist=["x"]).ReportRequest(latex=True)
+    )
     assert [f.name for f in files] == ["leaderboard.md", "leaderboard.tex"]
     markdown = files[0].read_text()
     assert markdown.count("| small_cnn") >= 4 and "**" in markdown and suite.hash in markdown
@@ -100,8 +101,14 @@ def test_report_writes_markdown_and_latex(finished):
 
 
 def test_failed_job_is_stored_skipped_and_retried(write_suite, monkeypatch):
-    suite = load_suite(write_suite(replace={'strategy = ["scratch", "ctl"]': 'strategy = ["scratch"]',
-                                            'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]'}))
+    suite = load_suite(
+        write_suite(
+            replace={
+                'strategy = ["scratch", "ctl"]': 'strategy = ["scratch"]',
+                'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]',
+            }
+        )
+    )
     real = execute.run_fold_job
 
     def flaky(job, worker):
@@ -111,9 +118,13 @@ def test_failed_job_is_stored_skipped_and_retried(write_suite, monkeypatch):
 
     monkeypatch.setattr(execute, "run_fold_job", flaky)
     first = run_suite(suite, options=QUIET)
-    assert first.folds_trained == 2 and first.failed[0][1] == "RuntimeError: simulated out of memory"
+    assert (
+        first.folds_trained == 2 and first.failed[0][1] == "RuntimeError: simulated out of memory"
+    )
     store = Store(suite.store_path)
-    error, tb = store.db.execute("SELECT error, traceback FROM jobs WHERE status = 'failed'").fetchone()
+    error, tb = store.db.execute(
+        "SELECT error, traceback FROM jobs WHERE status = 'failed'"
+    ).fetchone()
     store.close()
     assert "simulated out of memory" in error and "Traceback" in tb
     monkeypatch.setattr(execute, "run_fold_job", real)
@@ -126,8 +137,15 @@ def test_failed_job_is_stored_skipped_and_retried(write_suite, monkeypatch):
 def test_graph_reuse_changes_speed_not_results(write_suite):
     path = write_suite(replace={'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]'})
     reused = load_suite(path)
-    fresh = load_suite(write_suite(replace={'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]',
-                                            'name = "tiny"': 'name = "tiny-fresh"'}, name="b.toml"))
+    fresh = load_suite(
+        write_suite(
+            replace={
+                'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]',
+                'name = "tiny"': 'name = "tiny-fresh"',
+            },
+            name="b.toml",
+        )
+    )
     a = run_suite(reused, options=QUIET)
     b = run_suite(fresh, options=RunOptions(progress=False, reuse=False))
     assert a.models_reused > 0 and b.models_reused == 0

@@ -30,31 +30,51 @@ CELLS = {  # cell -> (backbone, optimizer)
 # Per cell: repeat 0 folds 0, 1, 2, then repeat 1 folds 0, 1, 2. The AUCs of c1 and c2
 # are binary fractions summing to exactly 5.0, so their means tie exactly.
 SCORES = {
-    "accuracy": {"c1": [0.80, 0.85, 0.90, 0.80, 0.85, 0.90],
-                 "c2": [0.70, 0.75, 0.80, 0.75, 0.75, 0.80],
-                 "c3": [0.90, 0.95, 0.90, 0.95, 0.90, 0.95]},
-    "auc": {"c1": [0.75, 0.875, 0.875, 0.75, 0.875, 0.875],
-            "c2": [0.8125, 0.8125, 0.875, 0.8125, 0.8125, 0.875],
-            "c3": [0.5, 0.625, 0.75, 0.625, 0.625, 0.5]},
-    "loss": {"c1": [0.40, 0.35, 0.30, 0.45, 0.35, 0.30],
-             "c2": [0.30, 0.25, 0.20, 0.25, 0.25, 0.20],
-             "c3": [0.60, 0.55, 0.70, 0.65, 0.60, 0.55]},
-    "mcc": {"c1": [0.60, 0.70, 0.65, 0.55, 0.70, 0.60],
-            "c2": [0.50, 0.45, 0.55, 0.50, 0.40, 0.60],
-            "c3": [-0.10, 0.00, -0.20, -0.10, 0.10, -0.10]},
+    "accuracy": {
+        "c1": [0.80, 0.85, 0.90, 0.80, 0.85, 0.90],
+        "c2": [0.70, 0.75, 0.80, 0.75, 0.75, 0.80],
+        "c3": [0.90, 0.95, 0.90, 0.95, 0.90, 0.95],
+    },
+    "auc": {
+        "c1": [0.75, 0.875, 0.875, 0.75, 0.875, 0.875],
+        "c2": [0.8125, 0.8125, 0.875, 0.8125, 0.8125, 0.875],
+        "c3": [0.5, 0.625, 0.75, 0.625, 0.625, 0.5],
+    },
+    "loss": {
+        "c1": [0.40, 0.35, 0.30, 0.45, 0.35, 0.30],
+        "c2": [0.30, 0.25, 0.20, 0.25, 0.25, 0.20],
+        "c3": [0.60, 0.55, 0.70, 0.65, 0.60, 0.55],
+    },
+    "mcc": {
+        "c1": [0.60, 0.70, 0.65, 0.55, 0.70, 0.60],
+        "c2": [0.50, 0.45, 0.55, 0.50, 0.40, 0.60],
+        "c3": [-0.10, 0.00, -0.20, -0.10, 0.10, -0.10],
+    },
 }
 LEGEND = {"†": "better than small_cnn/adam (corrected resampled t-test, Holm p < 0.05)"}
 BOLD = {  # (metric header, cell) of each best mean: highest, lowest for loss, ties both
-    ("Accuracy", "c3"), ("AUC", "c1"), ("AUC", "c2"), ("Loss", "c2"), ("MCC", "c1"),
+    ("Accuracy", "c3"),
+    ("AUC", "c1"),
+    ("AUC", "c2"),
+    ("Loss", "c2"),
+    ("MCC", "c1"),
 }
 
 
 def fixed_scores(*, attrs=True):
     records = [
-        {"cell": cell, "backbone": backbone, "optimizer": optimizer,
-         "repeat": i // 3, "fold": i % 3, "n_train": 40, "n_test": 20,
-         **{metric: values[cell][i] for metric, values in SCORES.items()}}
-        for cell, (backbone, optimizer) in CELLS.items() for i in range(6)
+        {
+            "cell": cell,
+            "backbone": backbone,
+            "optimizer": optimizer,
+            "repeat": i // 3,
+            "fold": i % 3,
+            "n_train": 40,
+            "n_test": 20,
+            **{metric: values[cell][i] for metric, values in SCORES.items()},
+        }
+        for cell, (backbone, optimizer) in CELLS.items()
+        for i in range(6)
     ]
     scores = pd.DataFrame(records)
     if attrs:
@@ -67,8 +87,11 @@ def fixed_board():
 
 
 def fixed_latex():
-    return render_latex(fixed_board(), caption="Leaderboard on synthetic_ultrasound (AUC: 100%)",
-                        label="tab:leaderboard")
+    return render_latex(
+        fixed_board(),
+        caption="Leaderboard on synthetic_ultrasound (AUC: 100%)",
+        label="tab:leaderboard",
+    )
 
 
 def markdown_cells(text):
@@ -76,8 +99,9 @@ def markdown_cells(text):
     lines = [line for line in text.splitlines() if line.startswith("|")]
     split = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
     header, rows = split[0], split[2:]
-    return {(column, row[1]): cell
-            for row in rows for column, cell in zip(header, row, strict=True)}
+    return {
+        (column, row[1]): cell for row in rows for column, cell in zip(header, row, strict=True)
+    }
 
 
 def test_ranks_ties_share_the_smallest_rank_and_rows_are_sorted_best_first():
@@ -106,8 +130,11 @@ def test_n_counts_folds_times_repeats():
 def test_best_mean_is_bold_in_markdown_lowest_for_loss_and_every_tie():
     cells = markdown_cells(render_markdown(fixed_board()))
     by_label = {levels[0]: cell for cell, levels in CELLS.items()}
-    bold = {(header, by_label[label.rstrip("†")]) for (header, label), text in cells.items()
-            if text.startswith("**")}
+    bold = {
+        (header, by_label[label.rstrip("†")])
+        for (header, label), text in cells.items()
+        if text.startswith("**")
+    }
     assert bold == BOLD
     assert cells[("Loss", "efficientnet_b0†")] == "**0.242 ± 0.038**"
 
@@ -115,10 +142,12 @@ def test_best_mean_is_bold_in_markdown_lowest_for_loss_and_every_tie():
 def test_best_mean_is_bold_in_latex():
     rows = [line for line in fixed_latex().splitlines() if line[:1].isdigit()]
     metrics = ["Accuracy", "AUC", "Loss", "MCC"]
-    bold = {(metric, cell)
-            for line, cell in zip(rows, ["c2", "c1", "c3"], strict=True)
-            for metric, text in zip(metrics, line.split(" & ")[4:], strict=True)
-            if r"\textbf" in text}
+    bold = {
+        (metric, cell)
+        for line, cell in zip(rows, ["c2", "c1", "c3"], strict=True)
+        for metric, text in zip(metrics, line.split(" & ")[4:], strict=True)
+        if r"\textbf" in text
+    }
     assert bold == BOLD
 
 
@@ -128,8 +157,9 @@ def test_sort_by_a_lower_is_better_metric_ranks_the_lowest_first():
 
 
 def test_default_metrics_follow_metrics_order_and_sort_falls_back_to_the_first():
-    scores = fixed_scores()[["mcc", "loss", "cell", "backbone", "optimizer", "repeat", "fold",
-                             "accuracy"]]
+    scores = fixed_scores()[
+        ["mcc", "loss", "cell", "backbone", "optimizer", "repeat", "fold", "accuracy"]
+    ]
     scores.attrs["factors"] = ("backbone", "optimizer")
     board = build_leaderboard(scores)
     assert board.metrics == ("accuracy", "loss", "mcc")
@@ -175,11 +205,14 @@ def test_legend_line_only_when_a_row_is_marked():
     assert "†" not in render_latex(unmarked) and "footnotesize" not in render_latex(unmarked)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"metrics": ["acuracy"]}, "unknown metric 'acuracy'; did you mean 'accuracy'"),
-    ({"metrics": ["auc"], "sort": "loss"}, r"cannot sort by 'loss'.*\('auc',\)"),
-    ({"metrics": ["brier"]}, r"lacks column\(s\) \['brier'\]"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"metrics": ["acuracy"]}, "unknown metric 'acuracy'; did you mean 'accuracy'"),
+        ({"metrics": ["auc"], "sort": "loss"}, r"cannot sort by 'loss'.*\('auc',\)"),
+        ({"metrics": ["brier"]}, r"lacks column\(s\) \['brier'\]"),
+    ],
+)
 def test_bad_requests_are_refused_with_the_fix(kwargs, message):
     with pytest.raises(BenchError, match=message):
         build_leaderboard(fixed_scores(), **kwargs)
@@ -222,10 +255,13 @@ def test_markdown_escapes_a_pipe_in_a_level():
     assert r"sgd\|nesterov" in render_markdown(build_leaderboard(scores))
 
 
-@pytest.mark.parametrize(("name", "render"), [
-    ("leaderboard.md", lambda: render_markdown(fixed_board())),
-    ("leaderboard.tex", fixed_latex),
-])
+@pytest.mark.parametrize(
+    ("name", "render"),
+    [
+        ("leaderboard.md", lambda: render_markdown(fixed_board())),
+        ("leaderboard.tex", fixed_latex),
+    ],
+)
 def test_rendering_matches_the_golden_file(name, render):
     path = GOLDEN / name
     if os.environ.get("BENCH_UPDATE_GOLDEN") == "1":
@@ -236,14 +272,23 @@ def test_rendering_matches_the_golden_file(name, render):
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_latex_table_compiles_with_plain_pdflatex(tmp_path):
-    document = "\n".join([
-        r"\documentclass{article}", r"\usepackage{booktabs}", r"\begin{document}",
-        fixed_latex(), r"\end{document}", "",
-    ])
+    document = "\n".join(
+        [
+            r"\documentclass{article}",
+            r"\usepackage{booktabs}",
+            r"\begin{document}",
+            fixed_latex(),
+            r"\end{document}",
+            "",
+        ]
+    )
     (tmp_path / "table.tex").write_text(document, encoding="utf-8")
     run = subprocess.run(
         ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "table.tex"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tmp_path / "table.pdf").stat().st_size > 0
@@ -253,7 +298,15 @@ def test_folds_appendix_has_one_row_per_cell_repeat_and_fold():
     text = render_folds_markdown(fixed_scores(), metrics=["auc", "loss"])
     lines = text.splitlines()
     assert [c.strip() for c in lines[0].strip("|").split("|")] == [
-        "backbone", "optimizer", "Repeat", "Fold", "n train", "n test", "AUC", "Loss"]
+        "backbone",
+        "optimizer",
+        "Repeat",
+        "Fold",
+        "n train",
+        "n test",
+        "AUC",
+        "Loss",
+    ]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
     assert len(rows) == 3 * 2 * 3
     assert rows[0] == ["efficientnet_b0", "sgd", "0", "0", "40", "20", "0.812", "0.300"]

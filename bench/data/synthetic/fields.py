@@ -25,9 +25,10 @@ def smooth_field(
     """Complex Gaussian random field (n, size, size) with Gaussian correlation.
 
     Real and imaginary parts are independent zero-mean unit-variance fields (two textures for
-    the price of one FFT). ``sigma`` is the correlation length in pixels, multiplied by
-    ``stretch`` along the direction ``angle`` (radians from the x axis); all three may be
-    scalars or (n,) arrays. The field is periodic, which no texture here makes visible.
+    the price of one FFT): white noise smoothed by a Gaussian kernel of ``sigma`` pixels,
+    ``stretch`` times longer along the direction ``angle`` (radians from the x axis); all
+    three may be scalars or (n,) arrays. The field wraps around the image edges, which no
+    texture here makes visible.
     """
     f = np.fft.fftfreq(size).astype(np.float32)
     fy, fx = f[None, :, None], f[None, None, :]

@@ -41,7 +41,7 @@ _LESION_CUES = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.5, 0.5, 0.5]])
 # shadowing (+) and enhancing (-) ends of the posterior cue.
 _POSTERIOR_NEPERS = 8.0
 # Display grey level of the mean echo (in dB) after automatic gain, before the operator's gain.
-_MEAN_GREY = 0.6
+_MEAN_GREY = 0.5
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Scanner:
     dynamic_range_db: float  # log-compressed range shown from black to white
 
 
-_SINGLE = Scanner(speckle=0.010, lateral=2.0, gain_db=0.0, attenuation=0.8, dynamic_range_db=55.0)
+_SINGLE = Scanner(speckle=0.010, lateral=2.0, gain_db=0.0, attenuation=0.8, dynamic_range_db=45.0)
 # One row per entry of SCANNERS: fine speckle; coarse speckle, bright, strongly attenuating;
 # wide beam, dark, little attenuation and a wide dynamic range.
 _POOL_SCANNERS = (
@@ -171,7 +171,7 @@ def _lesion_mask(batch: Batch, yy: np.ndarray, xx: np.ndarray, *, cues: np.ndarr
     """Soft lesion mask: an oval whose aspect and margin follow the cues, plus spicules."""
     rng, n_patients = batch.rng, batch.n_patients
     aspect, margin = cues[:, 0], per_image(cues[:, 1])
-    radius = rng.uniform(0.18, 0.32, n_patients)[batch.patient]
+    radius = rng.uniform(0.22, 0.36, n_patients)[batch.patient]
     ratio = np.exp(0.55 * (1.0 - 2.0 * aspect))  # width / height, 1.7 (wide) to 0.6 (tall)
     rx, ry = radius * np.sqrt(ratio), radius / np.sqrt(ratio)
     u, v = local_coords(

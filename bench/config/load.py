@@ -12,9 +12,11 @@ from typing import Any
 from bench.config import schema
 from bench.config.grid import expand_grid
 from bench.config.spec import (
+    AugmentSpec,
     BaseSpec,
     DatasetSpec,
     ProtocolSpec,
+    RegressionSpec,
     ReportSpec,
     Suite,
     TrainSpec,
@@ -23,6 +25,8 @@ from bench.config.strategy import builtin_strategies
 from bench.errors import ConfigError
 
 ROLES = ("target", "pool", "intermediate")
+SCIPY_FILL_MODES = ("nearest", "constant", "reflect", "wrap")
+BALANCE_METHODS = ("none", "class_weight", "oversample", "undersample")
 LABEL_MODES = ("labels", "origin")
 OUTPUTS = ("softmax", "sigmoid")
 
@@ -53,7 +57,7 @@ def apply_profile(raw: dict, profile: str | None, *, file: str) -> dict:
 
 def suite_hash(raw: dict) -> str:
     """Content hash of what determines results (not report settings or other profiles)."""
-    relevant = {k: v for k, v in raw.items() if k not in ("profiles", "report")}
+    relevant = {k: v for k, v in raw.items() if k not in ("profiles", "report", "regression")}
     relevant["suite"] = {k: v for k, v in raw.get("suite", {}).items() if k != "description"}
     text = json.dumps(relevant, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -86,12 +90,14 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
     strategies = _strategies(raw, roles=roles, datasets=datasets, file=file)
     grid_raw = raw.get("grid", {})
     known = {*builtin_strategies(), *raw.get("strategies", {})}
+    augmentation = _augmentation(raw.get("augmentation", {}), file=file)
     cells, factors = expand_grid(
         grid_raw,
         strategies=strategies,
         known_strategies=known,
         backbones=raw.get("backbones", {}),
         optimizers=raw.get("optimizers", {}),
+        augment_default="augmentation" in raw,
         file=file,
     )
     return Suite(
@@ -110,9 +116,12 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         cells=cells,
         factors=factors,
         optimizers={k: tuple(sorted(v.items())) for k, v in raw.get("optimizers", {}).items()},
+        augmentation=augmentation,
+        balance=_balance(raw.get("balance", {}), file=file),
         description=suite.get("description", ""),
         results_dir=Path(suite.get("results", "results")),
         reports_dir=Path(suite.get("reports", "reports")),
+        regression=_regression(raw.get("regression"), file=file),
     )
 
 
@@ -254,6 +263,8 @@ def _protocol(table: dict, *, file: str) -> ProtocolSpec:
         raise ConfigError(f"{file}: 'protocol.repeats' must be at least 1, got {spec.repeats}")
     if not 0 < spec.validation < 1:
         raise ConfigError(f"{file}: 'protocol.validation' must be in (0, 1), got {spec.validation}")
+    if spec.leakage not in ("error", "warn"):
+        raise ConfigError(f'{file}: \'protocol.leakage\' must be "error" or "warn"')
     threshold = spec.threshold
     if isinstance(threshold, str) and threshold != "youden":
         raise ConfigError(f"{file}: 'protocol.threshold' must be a number in (0, 1) or \"youden\"")
@@ -262,11 +273,68 @@ def _protocol(table: dict, *, file: str) -> ProtocolSpec:
     return spec
 
 
+def _augmentation(table: dict, *, file: str) -> AugmentSpec:
+    fields = dict(table)
+    if "brightness" in fields:
+        low_high = fields["brightness"]
+        if len(low_high) != 2 or not 0 <= low_high[0] <= low_high[1]:
+            raise ConfigError(
+                f"{file}: 'augmentation.brightness' must be [low, high] with 0 <= low <= high, "
+                f"e.g. [0.8, 1.2]; got {low_high}"
+            )
+        fields["brightness"] = tuple(low_high)
+    if fields.get("fill_mode", "nearest") not in SCIPY_FILL_MODES:
+        raise ConfigError(
+            f"{file}: 'augmentation.fill_mode' must be one of {', '.join(SCIPY_FILL_MODES)}"
+        )
+    for key in ("width_shift", "height_shift", "zoom"):
+        if not 0 <= fields.get(key, 0) < 1:
+            raise ConfigError(f"{file}: 'augmentation.{key}' must be in [0, 1)")
+    return AugmentSpec(**fields)
+
+
+def _balance(table: dict, *, file: str) -> str:
+    method = table.get("method", "none")
+    if method not in BALANCE_METHODS:
+        raise ConfigError(
+            f"{file}: 'balance.method' = {method!r}{schema.suggest(method, BALANCE_METHODS)}; "
+            f"use one of {', '.join(BALANCE_METHODS)}"
+        )
+    return method
+
+
 def _report(table: dict) -> ReportSpec:
     fields = dict(table)
     if "metrics" in fields:
         fields["metrics"] = tuple(fields["metrics"])
     return ReportSpec(**fields)
+
+
+def _regression(table: dict | None, *, file: str) -> RegressionSpec | None:
+    """The gate's thresholds; margins and tolerance are checked here, metric names by the gate."""
+    if table is None:
+        return None
+    margins = table.get("margins", {})
+    if not margins:
+        raise ConfigError(
+            f"{file}: 'regression.margins' is missing or empty; declare a margin per gated "
+            "metric, e.g. margins = { accuracy = 0.05, auc = 0.05 }"
+        )
+    for metric, margin in margins.items():
+        if margin <= 0:
+            raise ConfigError(
+                f"{file}: 'regression.margins.{metric}' must be positive, got {margin}"
+            )
+    options = {k: v for k, v in table.items() if k != "margins"}
+    spec = RegressionSpec(margins=tuple(sorted(margins.items())), **options)
+    if not 0 < spec.alpha < 1:
+        raise ConfigError(f"{file}: 'regression.alpha' must be in (0, 1), got {spec.alpha}")
+    if spec.runtime_tolerance < 1:
+        raise ConfigError(
+            f"{file}: 'regression.runtime_tolerance' must be at least 1 (a ratio of "
+            f"normalised runtimes, e.g. 1.5), got {spec.runtime_tolerance}"
+        )
+    return spec
 
 
 def _positive(value: int, key: str, file: str) -> int:

@@ -93,6 +93,26 @@ class TrainSpec:
 
 
 @dataclass(frozen=True)
+class AugmentSpec:
+    """Random transforms of training batches (Keras ImageDataGenerator-style ranges)."""
+
+    rotation: float = 0.0  # degrees, uniform in ±rotation
+    width_shift: float = 0.0  # fraction of the width
+    height_shift: float = 0.0
+    brightness: tuple[float, float] | None = None  # multiplicative range, e.g. (0.8, 1.2)
+    shear: float = 0.0  # degrees
+    zoom: float = 0.0  # ± fraction
+    horizontal_flip: bool = False
+    vertical_flip: bool = False
+    fill_mode: str = "nearest"  # nearest, constant, reflect, wrap
+    mixup_alpha: float = 0.0  # 0: no MixUp
+
+    @property
+    def geometric(self) -> bool:
+        return any((self.rotation, self.width_shift, self.height_shift, self.shear, self.zoom))
+
+
+@dataclass(frozen=True)
 class ProtocolSpec:
     """Cross-validation protocol on the target dataset."""
 
@@ -100,6 +120,7 @@ class ProtocolSpec:
     repeats: int = 1
     validation: float = 0.2  # fraction of each outer training set held out for early stopping
     threshold: str | float = 0.5  # fixed probability, or "youden" chosen on the inner validation
+    leakage: str = "error"  # target images inside earlier stages' data: "error" or "warn"
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,19 @@ class ReportSpec:
     metrics: tuple[str, ...] = ("accuracy", "precision", "recall", "specificity", "f1", "auc")
     sort: str = "auc"
     baseline: str | None = None
+
+
+@dataclass(frozen=True)
+class RegressionSpec:
+    """``[regression]``: how much worse a metric may get, and how much slower the suite.
+
+    ``margins`` maps a metric to the non-inferiority margin in its own units (a drop for
+    higher-is-better metrics, a rise for loss and brier); only these metrics are gated.
+    """
+
+    margins: tuple[tuple[str, float], ...]
+    alpha: float = 0.05
+    runtime_tolerance: float = 1.5  # largest allowed growth of runtime / calibration time
 
 
 @dataclass(frozen=True)
@@ -119,6 +153,8 @@ class Cell:
     optimizer: str
     optimizer_options: tuple[tuple[str, Any], ...]
     strategy: StrategySpec
+    augment: bool = False  # apply [augmentation] to the target stages' training batches
+    fraction: float = 1.0  # share of the labelled training patients used (learning curves)
 
     @property
     def id(self) -> str:
@@ -144,9 +180,12 @@ class Suite:
     cells: tuple[Cell, ...]
     factors: tuple[str, ...]
     optimizers: dict[str, tuple] = field(default_factory=dict)  # [optimizers.NAME] options
+    augmentation: AugmentSpec = AugmentSpec()
+    balance: str = "none"  # none, class_weight, oversample, undersample
     description: str = ""
     results_dir: Path = field(default=Path("results"))
     reports_dir: Path = field(default=Path("reports"))
+    regression: RegressionSpec | None = None  # None: the suite declares no [regression]
 
     @property
     def store_path(self) -> Path:
@@ -154,4 +193,6 @@ class Suite:
 
     @property
     def artifacts_dir(self) -> Path:
-        return self.results_dir / self.name / "artifacts"
+        """Weights of shared stages, keyed by job hash and shared by every suite of a results
+        root, so a pretraining stage is trained once for all suites that declare it."""
+        return self.results_dir / "cache" / "stages"

@@ -110,3 +110,22 @@ def _random_validation(train: np.ndarray, y: np.ndarray, *, fraction: float, see
 
     fit, val = train_test_split(train, test_size=fraction, stratify=y, random_state=seed)
     return np.sort(fit), np.sort(val)
+
+
+def subsample(positions: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
+              fraction: float, seed: int) -> np.ndarray:
+    """Keep ``fraction`` of the patients of each class (at least one), in a seeded order.
+
+    The order does not depend on ``fraction``, so smaller fractions are subsets of larger
+    ones: learning curves over the amount of labelled data compare like with like.
+    """
+    if fraction >= 1:
+        return positions
+    keep = []
+    rng = np.random.default_rng(seed)
+    for label in np.unique(labels[positions]):
+        members = positions[labels[positions] == label]
+        patients = rng.permutation(np.unique(groups[members]))
+        chosen = patients[:max(1, int(np.ceil(fraction * len(patients))))]
+        keep.append(members[np.isin(groups[members], chosen)])
+    return np.sort(np.concatenate(keep))

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.config.spec import StageSpec, Suite
+from bench.config.spec import Cell, StageSpec, Suite
 from bench.data.sources import load_dataset
 from bench.data.splits import holdout
 from bench.engine.plan import FoldJob, Hyper, StageJob, stage_classes
 from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
 from bench.models.build import backbone_weights
-from bench.models.preprocess import preprocess
+from bench.models.preprocess import preprocess, to_rgb
 from bench.models.registry import BACKBONES
 from bench.store.db import FoldRecord
 from bench.train.fit import (
@@ -44,13 +44,12 @@ class Worker:
     models_built: int = 0
     models_reused: int = 0
 
-    def inputs(self, dataset: str, backbone: str) -> np.ndarray:
-        """Preprocessed images of a dataset for a backbone, computed once per process."""
-        mode = BACKBONES[backbone].preprocessing
-        if (dataset, mode) not in self._inputs:
+    def inputs(self, dataset: str) -> np.ndarray:
+        """Raw RGB pixels (float32) of a dataset, converted once per process."""
+        if dataset not in self._inputs:
             images = load_dataset(self.suite.datasets[dataset], image_size=self.suite.image_size)
-            self._inputs[(dataset, mode)] = preprocess(images.images, mode)
-        return self._inputs[(dataset, mode)]
+            self._inputs[dataset] = to_rgb(images.images).astype(np.float32)
+        return self._inputs[dataset]
 
     def fit(self, spec: FitSpec, data: Arrays, start: list | None) -> FitResult:
         result = fit_stage(spec, data, pool=self.pool, backbone_start=start)
@@ -61,10 +60,21 @@ class Worker:
         return result
 
 
+@dataclass(frozen=True)
+class FoldModel:
+    """A fold's trained model with what scoring it needs."""
+
+    model: object  # keras.Model
+    preprocessing: str
+    threshold: float
+    histories: dict[str, dict[str, list[float]]]
+    params: dict
+
+
 def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
     """Train a fold-independent stage; return its weights file and history."""
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
-    x, y = _stage_data(worker, job.stage, job.backbone)
+    x, y = _stage_data(worker, job.stage)
     fit, val = holdout(
         y, np.arange(len(y)).astype(str), fraction=worker.suite.protocol.validation, seed=job.seed
     )
@@ -86,25 +96,10 @@ def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
     """Train the target stages on the fold's training part and score its test part once."""
     suite, cell, fold = worker.suite, job.cell, job.fold
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
-    x = worker.inputs(suite.target, cell.backbone)
-    y = target.labels
-    start = load_weights(worker.artifacts, job.parent) if job.parent else None
-    histories, data = {}, Arrays(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
-    for index, (stage, hyper) in enumerate(job.stages):
-        spec = _fit_spec(
-            suite,
-            cell.backbone,
-            cell.backbone_options,
-            stage,
-            hyper,
-            weights=job.weights if start is None else "none",
-            seed=derive_seed(job.seed, index),
-        )
-        result = worker.fit(spec, data, start)
-        start = backbone_weights(result.model)
-        histories[stage.name] = result.history
-    threshold = _threshold(suite, predict_proba(result.model, data.x_val), data.y_val)
-    proba = predict_proba(result.model, x[fold.test])
+    trained = train_fold(job, worker)
+    x_test = preprocess(worker.inputs(suite.target)[fold.test], trained.preprocessing)
+    proba = predict_proba(trained.model, x_test)
+    y = target.labels[fold.test]
     return FoldRecord(
         job=job.hash,
         cell=cell.id,
@@ -114,13 +109,48 @@ def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
         n_train=len(fold.train) + len(fold.val),
         n_val=len(fold.val),
         n_test=len(fold.test),
-        threshold=threshold,
-        params={},
-        scores=compute_metrics(y[fold.test], proba, threshold=threshold),
+        threshold=trained.threshold,
+        params=trained.params,
+        scores=compute_metrics(y, proba, threshold=trained.threshold),
         samples=target.ids[fold.test].tolist(),
-        y_true=y[fold.test].tolist(),
+        y_true=y.tolist(),
         proba=proba.tolist(),
-        history=histories,
+        history=trained.histories,
+    )
+
+
+def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
+    """Fit the target stages on the fold's inner training part; the test part is not read."""
+    suite, cell, fold = worker.suite, job.cell, job.fold
+    x, y = (
+        worker.inputs(suite.target),
+        load_dataset(suite.datasets[suite.target], image_size=suite.image_size).labels,
+    )
+    data = Arrays(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
+    start = load_weights(worker.artifacts, job.parent) if job.parent else None
+    histories = {}
+    for index, (stage, hyper) in enumerate(job.stages):
+        spec = _fit_spec(
+            suite,
+            cell.backbone,
+            cell.backbone_options,
+            stage,
+            hyper,
+            weights=job.weights if start is None else "none",
+            seed=derive_seed(job.seed, index),
+            cell=cell,
+        )
+        result = worker.fit(spec, data, start)
+        start = backbone_weights(result.model)
+        histories[stage.name] = result.history
+    mode = BACKBONES[cell.backbone].preprocessing
+    proba_val = predict_proba(result.model, preprocess(data.x_val, mode))
+    return FoldModel(
+        model=result.model,
+        preprocessing=mode,
+        threshold=_threshold(suite, proba_val, data.y_val),
+        histories=histories,
+        params={},
     )
 
 
@@ -133,13 +163,13 @@ def _threshold(suite: Suite, proba_val: np.ndarray, y_val: np.ndarray) -> float:
     return float(suite.protocol.threshold)
 
 
-def _stage_data(worker: Worker, stage: StageSpec, backbone: str) -> tuple[np.ndarray, np.ndarray]:
+def _stage_data(worker: Worker, stage: StageSpec) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and labels of a stage; with several datasets the label is the dataset index."""
     suite = worker.suite
     xs, ys = [], []
     for index, name in enumerate(stage.data):
         images = load_dataset(suite.datasets[name], image_size=suite.image_size)
-        xs.append(worker.inputs(name, backbone))
+        xs.append(worker.inputs(name))
         ys.append(images.labels if len(stage.data) == 1 else np.full(len(images.labels), index))
     return np.concatenate(xs), np.concatenate(ys)
 
@@ -153,7 +183,10 @@ def _fit_spec(
     *,
     weights: str,
     seed: int,
+    cell: Cell | None = None,
 ) -> FitSpec:
+    """Training settings of one stage; ``cell`` is given for target stages only, which get
+    the suite's augmentation (when the cell has it on) and class balancing."""
     key = ModelKey(
         backbone=backbone,
         options=options,
@@ -173,6 +206,9 @@ def _fit_spec(
         batch_size=hyper.batch_size,
         patience=hyper.patience,
         seed=seed,
+        preprocessing=BACKBONES[backbone].preprocessing,
+        augment=suite.augmentation if cell is not None and cell.augment else None,
+        balance=suite.balance if cell is not None else "none",
     )
 
 

@@ -10,13 +10,17 @@ one outer fold and scores the test fold once.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 
+import numpy as np
+
 from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
 from bench.data.sources import fingerprint, load_dataset
-from bench.data.splits import Fold, check_splittable, make_folds
+from bench.data.splits import Fold, check_splittable, make_folds, subsample
+from bench.engine.leakage import check_overlap
 from bench.errors import ConfigError
 from bench.hashing import content_hash, derive_seed
 from bench.models.registry import check_backbone, check_optimizer
@@ -106,7 +110,28 @@ def make_plan(suite: Suite) -> Plan:
         parent, weights, target_stages = _shared_stages(suite, cell, stage_jobs)
         for fold in folds:
             fold_jobs.append(_fold_job(suite, cell, fold, target_stages, parent, weights, target))
+    _guard_leakage(suite, stage_jobs.values(), target.images)
     return Plan(suite=suite, stage_jobs=tuple(stage_jobs.values()), fold_jobs=tuple(fold_jobs))
+
+
+def _guard_leakage(suite: Suite, jobs, target_images: np.ndarray) -> None:
+    """Refuse earlier stages whose data contains target images (see bench.engine.leakage)."""
+    checked = set()
+    for job in jobs:
+        for name in job.stage.data:
+            if name in checked:
+                continue
+            checked.add(name)
+            images = load_dataset(suite.datasets[name], image_size=suite.image_size).images
+            message = check_overlap(target=suite.target, target_images=target_images,
+                                    stage=job.stage.name, dataset=name, images=images,
+                                    policy=suite.protocol.leakage)
+            if message:
+                warnings.warn(message, LeakageWarning, stacklevel=2)
+
+
+class LeakageWarning(UserWarning):
+    """Earlier-stage data shares images with the target; the user chose to go on."""
 
 
 def _check_cells(suite: Suite) -> None:
@@ -205,31 +230,30 @@ def _stage_job(suite, backbone, options, stage, hyper, parent, weights) -> Stage
 
 
 def _fold_job(suite, cell, fold, stages, parent, weights, target) -> FoldJob:
+    fold = _labelled_fraction(fold, cell.fraction, target, seed=suite.seed)
     data = fingerprint(suite.datasets[suite.target], image_size=suite.image_size)
     split = [target.ids[part].tolist() for part in (fold.train, fold.val, fold.test)]
-    content = [
-        "fold",
-        cell.backbone,
-        cell.backbone_options,
-        suite.image_size,
-        stages,
-        data,
-        content_hash(split),
-        parent or weights,
-        suite.protocol.threshold,
-        versions(),
-    ]
+    content = ["fold", cell.backbone, cell.backbone_options, suite.image_size, stages, data,
+               content_hash(split), parent or weights, suite.protocol.threshold,
+               _target_regime(suite, cell), versions()]
     seed = derive_seed(suite.seed, cell.id, fold.repeat, fold.fold)
-    return FoldJob(
-        hash=content_hash([*content, seed]),
-        cell=cell,
-        repeat=fold.repeat,
-        fold=fold,
-        stages=stages,
-        parent=parent,
-        weights=weights,
-        seed=seed,
-    )
+    return FoldJob(hash=content_hash([*content, seed]), cell=cell, repeat=fold.repeat, fold=fold,
+                   stages=stages, parent=parent, weights=weights, seed=seed)
+
+
+def _labelled_fraction(fold: Fold, fraction: float, target, *, seed: int) -> Fold:
+    """The fold with only ``fraction`` of its training patients (the test part untouched)."""
+    if fraction >= 1:
+        return fold
+    pick = derive_seed(seed, "fraction", fold.repeat, fold.fold)
+    kept = [subsample(part, target.labels, target.groups, fraction=fraction, seed=pick)
+            for part in (fold.train, fold.val)]
+    return Fold(repeat=fold.repeat, fold=fold.fold, train=kept[0], val=kept[1], test=fold.test)
+
+
+def _target_regime(suite: Suite, cell: Cell) -> list:
+    """What else shapes target training: augmentation (when on) and class balancing."""
+    return [suite.augmentation if cell.augment else None, suite.balance]
 
 
 def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> Hyper:

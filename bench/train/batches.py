@@ -1,32 +1,94 @@
-"""Training batches fed to Keras as a ``PyDataset``: seeded shuffling, backend-agnostic."""
+"""Training batches fed to Keras as a ``PyDataset``: seeded order, balancing, augmentation.
+
+Everything random here depends only on (seed, epoch, batch), never on the backend's global
+state, so a fit is reproducible whether its compiled model is new or reused.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import keras
 import numpy as np
 
+from bench.config.spec import AugmentSpec
+from bench.train.augment import augment_batch, mixup
+
+BALANCE = ("none", "class_weight", "oversample", "undersample")
+
 
 class ShuffledBatches(keras.utils.PyDataset):
-    """Batches of (x, y) in an order that depends only on (seed, epoch)."""
+    """Batches of (x, y, sample weight) drawn from the training part of one fold.
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, *, batch_size: int, seed: int):
+    ``x`` holds raw pixels; ``prepare`` (the backbone's preprocessing) runs per batch after
+    augmentation. ``labels`` are the integer classes that balancing works on.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, *, labels: np.ndarray, batch_size: int,
+                 seed: int, prepare: Callable[[np.ndarray], np.ndarray],
+                 augment: AugmentSpec | None = None, balance: str = "none"):
         super().__init__()
-        self.x, self.y = x, y
-        self.batch_size = batch_size
-        self.seed = seed
+        self.x, self.y, self.labels = x, y, labels
+        self.batch_size, self.seed = batch_size, seed
+        self.prepare, self.augment, self.balance = prepare, augment, balance
+        self.weights = class_weights(labels) if balance == "class_weight" else None
         self.epoch = 0
-        self.order = self._permutation()
+        self.order = self._epoch_order()
 
     def __len__(self) -> int:
-        return -(-len(self.x) // self.batch_size)
+        return -(-len(self.order) // self.batch_size)
 
     def __getitem__(self, index: int):
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self.x[rows], self.y[rows]
+        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        x, y = self.x[rows], self.y[rows]
+        if self.augment is not None:
+            x = augment_batch(x, self.augment, rng)
+            if self.augment.mixup_alpha > 0:
+                x, y = mixup(x, y, self.augment.mixup_alpha, rng)
+        w = self.weights[self.labels[rows]] if self.weights is not None else np.ones(len(rows))
+        return self.prepare(x), y, w.astype("float32")
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
-        self.order = self._permutation()
+        self.order = self._epoch_order()
 
-    def _permutation(self) -> np.ndarray:
-        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+    def _epoch_order(self) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        if self.balance == "oversample":
+            rows = oversample(self.labels, rng)
+        elif self.balance == "undersample":
+            rows = undersample(self.labels, rng)
+        else:
+            rows = np.arange(len(self.labels))
+        return rng.permutation(rows)
+
+
+def class_weights(labels: np.ndarray) -> np.ndarray:
+    """Weight n / (K · n_c) per class c, so every class contributes equally to the loss."""
+    counts = np.bincount(labels)
+    present = counts > 0
+    weights = np.zeros(len(counts))
+    weights[present] = len(labels) / (present.sum() * counts[present])
+    return weights
+
+
+def oversample(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Rows with minority classes repeated up to the majority count (augmentation, when on,
+    makes the repeats augmented copies)."""
+    classes = np.unique(labels)
+    target = max(np.sum(labels == c) for c in classes)
+    parts = []
+    for c in classes:
+        rows = np.flatnonzero(labels == c)
+        extra = rng.choice(rows, size=target - len(rows), replace=True)
+        parts.append(np.concatenate([rows, extra]))
+    return np.concatenate(parts)
+
+
+def undersample(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A fresh random subset of every class down to the minority count, each epoch."""
+    classes = np.unique(labels)
+    target = min(np.sum(labels == c) for c in classes)
+    return np.concatenate([rng.choice(np.flatnonzero(labels == c), size=target, replace=False)
+                           for c in classes])

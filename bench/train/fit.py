@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import partial
 
 import keras
 import numpy as np
 
-from bench.config.spec import HeadSpec
+from bench.config.spec import AugmentSpec, HeadSpec
 from bench.models.build import BACKBONE, build_model, set_trainable
 from bench.models.optimizers import build_optimizer
+from bench.models.preprocess import preprocess
 from bench.train.batches import ShuffledBatches
 from bench.train.seeding import seed_fit
 
@@ -46,11 +48,14 @@ class FitSpec:
     batch_size: int
     patience: int
     seed: int
+    preprocessing: str = "unit"  # the backbone's mode, see bench.models.preprocess
+    augment: AugmentSpec | None = None
+    balance: str = "none"
 
 
 @dataclass(frozen=True)
 class Arrays:
-    """Preprocessed model inputs and integer labels; validation drives early stopping."""
+    """Raw RGB pixels (float32, 0-255) and integer labels; validation drives early stopping."""
 
     x: np.ndarray
     y: np.ndarray
@@ -117,15 +122,19 @@ def fit_stage(
     schedule = keras.callbacks.LearningRateScheduler(
         lambda epoch: spec.learning_rate * spec.lr_decay**epoch
     )
+    head, classes = spec.key.head, spec.key.n_classes
     batches = ShuffledBatches(
-        data.x, _targets(data.y, spec.key.head), batch_size=spec.batch_size, seed=spec.seed
+        data.x, targets(data.y, head, classes), labels=data.y, batch_size=spec.batch_size,
+        seed=spec.seed, prepare=partial(preprocess, mode=spec.preprocessing),
+        augment=spec.augment, balance=spec.balance,
     )
     history = model.fit(
         batches,
         epochs=spec.epochs,
         callbacks=[stopper, schedule],
         verbose=0,
-        validation_data=(data.x_val, _targets(data.y_val, spec.key.head)),
+        validation_data=(preprocess(data.x_val, spec.preprocessing),
+                         targets(data.y_val, head, classes)),
         validation_batch_size=spec.batch_size,
     )
     logs = {k: [float(v) for v in values] for k, values in history.history.items()}
@@ -148,9 +157,8 @@ def _compiled_model(spec: FitSpec) -> keras.Model:
     optimizer = build_optimizer(
         key.optimizer, learning_rate=spec.learning_rate, options=dict(key.optimizer_options)
     )
-    loss = (
-        "binary_crossentropy" if key.head.output == "sigmoid" else "sparse_categorical_crossentropy"
-    )
+    # One-hot targets (not sparse labels) so MixUp can mix them.
+    loss = "binary_crossentropy" if key.head.output == "sigmoid" else "categorical_crossentropy"
     # XLA made CPU training 3-20x slower; never let Keras turn it on by itself.
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], jit_compile=False)
     optimizer.build(model.trainable_variables)
@@ -185,5 +193,8 @@ def _state(model: keras.Model) -> list:
     return [v for v in model.variables if id(v) not in metric_ids]
 
 
-def _targets(y: np.ndarray, head: HeadSpec) -> np.ndarray:
-    return y.astype("float32").reshape(-1, 1) if head.output == "sigmoid" else y
+def targets(y: np.ndarray, head: HeadSpec, n_classes: int) -> np.ndarray:
+    """Float targets: one column for a sigmoid head, one-hot rows for softmax."""
+    if head.output == "sigmoid":
+        return y.astype("float32").reshape(-1, 1)
+    return np.eye(n_classes, dtype="float32")[y]

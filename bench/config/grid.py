@@ -27,31 +27,48 @@ def level(value) -> str:
     return str(value)
 
 
-def expand_grid(grid: dict, *, strategies: dict, known_strategies: set, backbones: dict,
-                optimizers: dict, augment_default: bool,
-                file: str) -> tuple[tuple[Cell, ...], tuple[str, ...]]:
+def expand_grid(
+    grid: dict,
+    *,
+    strategies: dict,
+    known_strategies: set,
+    backbones: dict,
+    optimizers: dict,
+    augment_default: bool,
+    file: str,
+) -> tuple[tuple[Cell, ...], tuple[str, ...]]:
     """Cells in grid order (backbone-major), and the axis names (the cell factors)."""
     names = REQUIRED + tuple(a for a in OPTIONAL if a in grid)
     axes = {axis: _axis(grid, axis, file=file) for axis in names}
     _check_strategies(axes["strategy"], strategies, known_strategies, file=file)
     _check_fractions(axes.get("fraction", []), file=file)
-    excludes = [_exclude(rule, i, axes, file=file)
-                for i, rule in enumerate(grid.get("exclude", []))]
+    excludes = [
+        _exclude(rule, i, axes, file=file) for i, rule in enumerate(grid.get("exclude", []))
+    ]
     cells = []
     for values in itertools.product(*(axes[a] for a in names)):
         chosen = dict(zip(names, values))
         factors = {axis: level(value) for axis, value in chosen.items()}
         if any(all(factors[k] == v for k, v in rule.items()) for rule in excludes):
             continue
-        cells.append(_cell(chosen, factors, strategies=strategies, backbones=backbones,
-                           optimizers=optimizers, augment_default=augment_default))
+        cells.append(
+            _cell(
+                chosen,
+                factors,
+                strategies=strategies,
+                backbones=backbones,
+                optimizers=optimizers,
+                augment_default=augment_default,
+            )
+        )
     if not cells:
         raise ConfigError(f"{file}: the grid is empty after 'grid.exclude'; relax an exclude rule")
     return tuple(cells), names
 
 
-def _cell(chosen: dict, factors: dict, *, strategies, backbones, optimizers,
-          augment_default: bool) -> Cell:
+def _cell(
+    chosen: dict, factors: dict, *, strategies, backbones, optimizers, augment_default: bool
+) -> Cell:
     backbone, optimizer = chosen["backbone"], chosen["optimizer"]
     return Cell(
         factors=tuple(factors.items()),

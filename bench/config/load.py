@@ -15,11 +15,13 @@ from bench.config.spec import (
     AugmentSpec,
     BaseSpec,
     DatasetSpec,
+    ParamSpec,
     ProtocolSpec,
     RegressionSpec,
     ReportSpec,
     Suite,
     TrainSpec,
+    TuningSpec,
 )
 from bench.config.strategy import builtin_strategies
 from bench.errors import ConfigError
@@ -27,6 +29,16 @@ from bench.errors import ConfigError
 ROLES = ("target", "pool", "intermediate")
 SCIPY_FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 BALANCE_METHODS = ("none", "class_weight", "oversample", "undersample")
+TUNABLE = (
+    "learning_rate",
+    "batch_size",
+    "dropout",
+    "dense_units",
+    "epochs",
+    "trainable_layers",
+    "augment_strength",
+    "lr_decay",
+)
 LABEL_MODES = ("labels", "origin")
 OUTPUTS = ("softmax", "sigmoid")
 
@@ -118,6 +130,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         optimizers={k: tuple(sorted(v.items())) for k, v in raw.get("optimizers", {}).items()},
         augmentation=augmentation,
         balance=_balance(raw.get("balance", {}), file=file),
+        tuning=_tuning(raw["tuning"], file=file) if "tuning" in raw else None,
         description=suite.get("description", ""),
         results_dir=Path(suite.get("results", "results")),
         reports_dir=Path(suite.get("reports", "reports")),
@@ -301,6 +314,48 @@ def _balance(table: dict, *, file: str) -> str:
             f"use one of {', '.join(BALANCE_METHODS)}"
         )
     return method
+
+
+def _tuning(table: dict, *, file: str) -> TuningSpec:
+    space = tuple(_param(name, spec, file=file) for name, spec in table.get("space", {}).items())
+    if not space:
+        raise ConfigError(
+            f"{file}: '[tuning.space]' is empty; declare at least one parameter, "
+            'e.g. learning_rate = {{ type = "float", low = 1e-4, high = 1e-2, '
+            "log = true }}"
+        )
+    if table.get("n_trials", 10) < 1:
+        raise ConfigError(f"{file}: 'tuning.n_trials' must be at least 1")
+    if table.get("pruner", "median") not in ("median", "none"):
+        raise ConfigError(f'{file}: \'tuning.pruner\' must be "median" or "none"')
+    return TuningSpec(
+        n_trials=table.get("n_trials", 10),
+        timeout=table.get("timeout"),
+        pruner=table.get("pruner", "median"),
+        space=space,
+    )
+
+
+def _param(name: str, spec: dict, *, file: str) -> ParamSpec:
+    key = f"tuning.space.{name}"
+    if name not in TUNABLE:
+        raise ConfigError(
+            f"{file}: '{key}' is not a tunable parameter"
+            f"{schema.suggest(name, TUNABLE)} (tunable: {', '.join(TUNABLE)})"
+        )
+    kind = spec.get("type")
+    if kind == "categorical":
+        if not spec.get("choices"):
+            raise ConfigError(f"{file}: '{key}.choices' must list at least one value")
+        return ParamSpec(name=name, kind=kind, choices=tuple(spec["choices"]))
+    if kind not in ("float", "int"):
+        raise ConfigError(f'{file}: \'{key}.type\' must be "float", "int" or "categorical"')
+    low, high = spec.get("low"), spec.get("high")
+    if low is None or high is None or low > high:
+        raise ConfigError(f"{file}: '{key}' needs low <= high, got low = {low}, high = {high}")
+    if spec.get("log") and low <= 0:
+        raise ConfigError(f"{file}: '{key}' is log-scaled, so low must be > 0")
+    return ParamSpec(name=name, kind=kind, low=low, high=high, log=spec.get("log", False))
 
 
 def _report(table: dict) -> ReportSpec:

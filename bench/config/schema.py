@@ -132,6 +132,20 @@ SCHEMA = {
         "mixup_alpha": Number,
     },
     "balance": {"method": str},
+    "tuning": {
+        "n_trials": int,
+        "timeout": Number,
+        "pruner": str,
+        "space": Map(
+            {
+                "type": str,
+                "low": Number,
+                "high": Number,
+                "log": bool,
+                "choices": ListOf(OneOf((str, Number))),
+            }
+        ),
+    },
     "report": {"metrics": ListOf(str), "sort": str, "baseline": str},
     "regression": {"margins": Map(Number), "alpha": Number, "runtime_tolerance": Number},
     "profiles": Map(Map(Any)),

@@ -124,6 +124,28 @@ class ProtocolSpec:
 
 
 @dataclass(frozen=True)
+class ParamSpec:
+    """One dimension of the search space: float/int (low, high, log) or categorical."""
+
+    name: str
+    kind: str  # "float", "int" or "categorical"
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple = ()
+
+
+@dataclass(frozen=True)
+class TuningSpec:
+    """Optuna search inside each outer training set (TPE sampler, seeded)."""
+
+    n_trials: int = 10
+    timeout: float | None = None  # seconds per outer fold
+    pruner: str = "median"  # "median" or "none"; fed with per-epoch validation loss
+    space: tuple[ParamSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportSpec:
     metrics: tuple[str, ...] = ("accuracy", "precision", "recall", "specificity", "f1", "auc")
     sort: str = "auc"
@@ -182,6 +204,7 @@ class Suite:
     optimizers: dict[str, tuple] = field(default_factory=dict)  # [optimizers.NAME] options
     augmentation: AugmentSpec = AugmentSpec()
     balance: str = "none"  # none, class_weight, oversample, undersample
+    tuning: TuningSpec | None = None
     description: str = ""
     results_dir: Path = field(default=Path("results"))
     reports_dir: Path = field(default=Path("reports"))
@@ -190,6 +213,11 @@ class Suite:
     @property
     def store_path(self) -> Path:
         return self.results_dir / self.name / "bench.sqlite"
+
+    @property
+    def studies_path(self) -> Path:
+        """Optuna studies; a file of their own so the results database keeps one writer."""
+        return self.results_dir / self.name / "studies.sqlite"
 
     @property
     def artifacts_dir(self) -> Path:

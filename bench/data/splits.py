@@ -51,24 +51,23 @@ def outer_folds(
     return [(positions[tr], positions[te]) for tr, te in splitter.split(positions, labels, groups)]
 
 
-def inner_validation(
-    train: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+def inner_validation(train: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
+                     fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Split outer-training positions into (fit, validation), grouped and stratified.
 
-    The validation part is one fold of a ``round(1 / fraction)``-fold stratified group split
-    of the outer training set only, so it never sees the outer test fold.
+    Per class, a seeded ``fraction`` of its patients (at least one when it has two or more)
+    goes to validation, so a patient is never on both sides and every class is validated.
+    Only the outer training set is split: the outer test fold never enters.
     """
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    n_splits = max(2, round(1 / fraction))
+    rng = np.random.default_rng(seed)
     y, g = labels[train], groups[train]
-    smallest = min(len(np.unique(g[y == c])) for c in np.unique(y))
-    if smallest < n_splits:
-        return _random_validation(train, y, fraction=fraction, seed=seed)
-    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    fit, val = next(splitter.split(train, y, g))
-    return train[fit], train[val]
+    held = []
+    for label in np.unique(y):
+        patients = rng.permutation(np.unique(g[y == label]))
+        n_val = max(1, round(fraction * len(patients))) if len(patients) > 1 else 0
+        held.extend(patients[:n_val])
+    is_val = np.isin(g, held)
+    return train[~is_val], train[is_val]
 
 
 def make_folds(
@@ -102,14 +101,6 @@ def holdout(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(fit, validation) positions of a whole dataset, for stages trained once."""
     return inner_validation(np.arange(len(labels)), labels, groups, fraction=fraction, seed=seed)
-
-
-def _random_validation(train: np.ndarray, y: np.ndarray, *, fraction: float, seed: int):
-    """Fallback when a class has too few patients for a grouped split: stratified by image."""
-    from sklearn.model_selection import train_test_split
-
-    fit, val = train_test_split(train, test_size=fraction, stratify=y, random_state=seed)
-    return np.sort(fit), np.sort(val)
 
 
 def subsample(positions: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,

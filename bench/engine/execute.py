@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from bench.config.spec import Cell, StageSpec, Suite
 from bench.data.sources import load_dataset
 from bench.data.splits import holdout
+from bench.engine import tuning
 from bench.engine.plan import FoldJob, Hyper, StageJob, stage_classes
 from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
@@ -51,8 +52,8 @@ class Worker:
             self._inputs[dataset] = to_rgb(images.images).astype(np.float32)
         return self._inputs[dataset]
 
-    def fit(self, spec: FitSpec, data: Arrays, start: list | None) -> FitResult:
-        result = fit_stage(spec, data, pool=self.pool, backbone_start=start)
+    def fit(self, spec: FitSpec, data: Arrays, start: list | None, callbacks=()) -> FitResult:
+        result = fit_stage(spec, data, pool=self.pool, backbone_start=start, callbacks=callbacks)
         if result.built:
             self.models_built += 1
         else:
@@ -120,15 +121,17 @@ def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
 
 
 def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
-    """Fit the target stages on the fold's inner training part; the test part is not read."""
+    """Fit the target stages on the fold's inner training part; the test part is not read.
+
+    With ``[tuning]``, the last stage's hyperparameters are searched first on the same
+    inner split, and the chosen values are returned in ``params``.
+    """
     suite, cell, fold = worker.suite, job.cell, job.fold
-    x, y = (
-        worker.inputs(suite.target),
-        load_dataset(suite.datasets[suite.target], image_size=suite.image_size).labels,
-    )
+    x = worker.inputs(suite.target)
+    y = load_dataset(suite.datasets[suite.target], image_size=suite.image_size).labels
     data = Arrays(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
-    histories = {}
+    histories, params, last = {}, {}, len(job.stages) - 1
     for index, (stage, hyper) in enumerate(job.stages):
         spec = _fit_spec(
             suite,
@@ -140,6 +143,9 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
             seed=derive_seed(job.seed, index),
             cell=cell,
         )
+        if suite.tuning is not None and index == last:
+            params = _tune(job, worker, spec, stage, hyper, data, start)
+            spec = _with_params(spec, params, suite, stage, hyper)
         result = worker.fit(spec, data, start)
         start = backbone_weights(result.model)
         histories[stage.name] = result.history
@@ -150,7 +156,44 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
         preprocessing=mode,
         threshold=_threshold(suite, proba_val, data.y_val),
         histories=histories,
-        params={},
+        params=params,
+    )
+
+
+def _tune(job: FoldJob, worker: Worker, spec: FitSpec, stage, hyper, data: Arrays, start) -> dict:
+    """Optuna search over the last stage on the inner split (see bench.engine.tuning)."""
+    import optuna
+
+    def objective(trial, params):
+        callback = tuning.PruningCallback(trial)
+        trial_spec = _with_params(spec, params, worker.suite, stage, hyper)
+        result = worker.fit(trial_spec, data, start, callbacks=[callback])
+        if callback.pruned:
+            raise optuna.TrialPruned()
+        return tuning.best_loss(result.history)
+
+    return tuning.search(
+        study_name=job.hash,
+        storage_path=worker.suite.studies_path,
+        tuning=worker.suite.tuning,
+        seed=job.seed,
+        objective=objective,
+    )
+
+
+def _with_params(spec: FitSpec, params: dict, suite: Suite, stage, hyper) -> FitSpec:
+    stage, hyper, augment = tuning.apply_params(
+        params, stage=stage, hyper=hyper, augment=spec.augment
+    )
+    key = replace(spec.key, head=stage.head, trainable=stage.trainable)
+    return replace(
+        spec,
+        key=key,
+        learning_rate=hyper.learning_rate,
+        lr_decay=hyper.lr_decay,
+        epochs=hyper.epochs,
+        batch_size=hyper.batch_size,
+        augment=augment,
     )
 
 

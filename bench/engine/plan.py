@@ -252,8 +252,8 @@ def _labelled_fraction(fold: Fold, fraction: float, target, *, seed: int) -> Fol
 
 
 def _target_regime(suite: Suite, cell: Cell) -> list:
-    """What else shapes target training: augmentation (when on) and class balancing."""
-    return [suite.augmentation if cell.augment else None, suite.balance]
+    """What else shapes target training: augmentation (when on), balancing and tuning."""
+    return [suite.augmentation if cell.augment else None, suite.balance, suite.tuning]
 
 
 def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> Hyper:

@@ -110,7 +110,12 @@ class ModelPool:
 
 
 def fit_stage(
-    spec: FitSpec, data: Arrays, *, pool: ModelPool, backbone_start: list[np.ndarray] | None = None
+    spec: FitSpec,
+    data: Arrays,
+    *,
+    pool: ModelPool,
+    backbone_start: list[np.ndarray] | None = None,
+    callbacks=(),
 ) -> FitResult:
     """Train one stage from its starting weights with early stopping on ``data.x_val``."""
     model, built = pool.acquire(spec)
@@ -124,17 +129,24 @@ def fit_stage(
     )
     head, classes = spec.key.head, spec.key.n_classes
     batches = ShuffledBatches(
-        data.x, targets(data.y, head, classes), labels=data.y, batch_size=spec.batch_size,
-        seed=spec.seed, prepare=partial(preprocess, mode=spec.preprocessing),
-        augment=spec.augment, balance=spec.balance,
+        data.x,
+        targets(data.y, head, classes),
+        labels=data.y,
+        batch_size=spec.batch_size,
+        seed=spec.seed,
+        prepare=partial(preprocess, mode=spec.preprocessing),
+        augment=spec.augment,
+        balance=spec.balance,
     )
     history = model.fit(
         batches,
         epochs=spec.epochs,
-        callbacks=[stopper, schedule],
+        callbacks=[stopper, schedule, *callbacks],
         verbose=0,
-        validation_data=(preprocess(data.x_val, spec.preprocessing),
-                         targets(data.y_val, head, classes)),
+        validation_data=(
+            preprocess(data.x_val, spec.preprocessing),
+            targets(data.y_val, head, classes),
+        ),
         validation_batch_size=spec.batch_size,
     )
     logs = {k: [float(v) for v in values] for k, values in history.history.items()}

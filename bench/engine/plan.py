@@ -52,7 +52,8 @@ class StageJob:
 
     @property
     def label(self) -> str:
-        return f"{self.backbone}/{self.stage.name}:{'+'.join(self.stage.data)}"
+        data = "+".join(self.stage.data)
+        return f"{self.backbone}/{self.hyper.optimizer}/{self.stage.name}:{data}"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
 from bench.data.sources import fingerprint, load_dataset
 from bench.data.splits import Fold, check_splittable, make_folds, subsample
 from bench.engine.leakage import check_overlap
-from bench.errors import ConfigError
+from bench.errors import BenchError, ConfigError
 from bench.hashing import content_hash, derive_seed
 from bench.models.registry import check_backbone, check_optimizer
 
@@ -88,6 +88,15 @@ def versions() -> dict[str, str]:
 
 def make_plan(suite: Suite) -> Plan:
     """Check everything the grid needs and list its jobs (fails before any training)."""
+    try:
+        return _plan(suite)
+    except BenchError as exc:
+        if str(exc).startswith(str(suite.path)):
+            raise
+        raise type(exc)(f"{suite.path}: {exc}") from None
+
+
+def _plan(suite: Suite) -> Plan:
     _check_cells(suite)
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
     check_splittable(

@@ -26,7 +26,17 @@ def describe_plan(plan: Plan) -> str:
         f"{suite.protocol.repeats} repeat(s) × {len(suite.cells)} cells)",
     ]
     lines += [f"  stage {job.label} ({job.hyper.epochs} epochs)" for job in plan.stage_jobs]
+    lines += ["", near_duplicate_line(plan)]
     return "\n".join(lines)
+
+
+def near_duplicate_line(plan: Plan) -> str:
+    pairs = plan.near_duplicates
+    if not pairs:
+        return "near-duplicates across outer folds: none"
+    shown = ", ".join(f"{a} ~ {b}" for a, b, _ in pairs[:3])
+    return (f"near-duplicates across outer folds: {len(pairs)} pair(s) ({shown}"
+            f"{', ...' if len(pairs) > 3 else ''}); check for repeated images of one patient")
 
 
 def _dataset_line(plan: Plan, name: str) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
 from bench.data.sources import fingerprint, load_dataset
 from bench.data.splits import Fold, check_splittable, make_folds, subsample
-from bench.engine.leakage import check_overlap
+from bench.engine.leakage import check_overlap, near_duplicates_across_folds
 from bench.errors import BenchError, ConfigError
 from bench.hashing import content_hash, derive_seed
 from bench.models.registry import check_backbone, check_optimizer
@@ -77,6 +77,7 @@ class Plan:
     suite: Suite
     stage_jobs: tuple[StageJob, ...]  # parents before children
     fold_jobs: tuple[FoldJob, ...]
+    near_duplicates: tuple[tuple[str, str, int], ...] = ()  # (id, id, distance) across folds
 
 
 def versions() -> dict[str, str]:
@@ -121,7 +122,18 @@ def _plan(suite: Suite) -> Plan:
         for fold in folds:
             fold_jobs.append(_fold_job(suite, cell, fold, target_stages, parent, weights, target))
     _guard_leakage(suite, stage_jobs.values(), target.images)
-    return Plan(suite=suite, stage_jobs=tuple(stage_jobs.values()), fold_jobs=tuple(fold_jobs))
+    return Plan(suite=suite, stage_jobs=tuple(stage_jobs.values()), fold_jobs=tuple(fold_jobs),
+                near_duplicates=_near_duplicates(target, folds))
+
+
+def _near_duplicates(target, folds: list[Fold]) -> tuple[tuple[str, str, int], ...]:
+    """Look-alike target images that the first repeat puts in different outer folds."""
+    fold_of = np.empty(len(target.labels), dtype=int)
+    for fold in folds:
+        if fold.repeat == 0:
+            fold_of[fold.test] = fold.fold
+    pairs = near_duplicates_across_folds(target.images, fold_of)
+    return tuple((str(target.ids[i]), str(target.ids[j]), d) for i, j, d in pairs)
 
 
 def _guard_leakage(suite: Suite, jobs, target_images: np.ndarray) -> None:

@@ -87,17 +87,17 @@ def versions() -> dict[str, str]:
     return {"backend": backend, **{name: _version(name) for name in names}}
 
 
-def make_plan(suite: Suite) -> Plan:
+def make_plan(suite: Suite, *, share_stages: bool = True) -> Plan:
     """Check everything the grid needs and list its jobs (fails before any training)."""
     try:
-        return _plan(suite)
+        return _plan(suite, share_stages=share_stages)
     except BenchError as exc:
         if str(exc).startswith(str(suite.path)):
             raise
         raise type(exc)(f"{suite.path}: {exc}") from None
 
 
-def _plan(suite: Suite) -> Plan:
+def _plan(suite: Suite, *, share_stages: bool) -> Plan:
     _check_cells(suite)
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
     check_splittable(
@@ -118,12 +118,21 @@ def _plan(suite: Suite) -> Plan:
     stage_jobs: dict[str, StageJob] = {}
     fold_jobs = []
     for cell in suite.cells:
-        parent, weights, target_stages = _shared_stages(suite, cell, stage_jobs)
+        parent, weights, target_stages = (
+            _shared_stages(suite, cell, stage_jobs) if share_stages else (None, "none", ())
+        )
         for fold in folds:
+            if not share_stages:
+                scope = (cell.id, fold.repeat, fold.fold)
+                parent, weights, target_stages = _shared_stages(suite, cell, stage_jobs, scope)
             fold_jobs.append(_fold_job(suite, cell, fold, target_stages, parent, weights, target))
     _guard_leakage(suite, stage_jobs.values(), target.images)
-    return Plan(suite=suite, stage_jobs=tuple(stage_jobs.values()), fold_jobs=tuple(fold_jobs),
-                near_duplicates=_near_duplicates(target, folds))
+    return Plan(
+        suite=suite,
+        stage_jobs=tuple(stage_jobs.values()),
+        fold_jobs=tuple(fold_jobs),
+        near_duplicates=_near_duplicates(target, folds),
+    )
 
 
 def _near_duplicates(target, folds: list[Fold]) -> tuple[tuple[str, str, int], ...]:
@@ -145,9 +154,14 @@ def _guard_leakage(suite: Suite, jobs, target_images: np.ndarray) -> None:
                 continue
             checked.add(name)
             images = load_dataset(suite.datasets[name], image_size=suite.image_size).images
-            message = check_overlap(target=suite.target, target_images=target_images,
-                                    stage=job.stage.name, dataset=name, images=images,
-                                    policy=suite.protocol.leakage)
+            message = check_overlap(
+                target=suite.target,
+                target_images=target_images,
+                stage=job.stage.name,
+                dataset=name,
+                images=images,
+                policy=suite.protocol.leakage,
+            )
             if message:
                 warnings.warn(message, LeakageWarning, stacklevel=2)
 
@@ -180,9 +194,17 @@ def _check_stage(suite: Suite, cell: Cell, stage: StageSpec) -> None:
         raise ConfigError(f'{where}: a sigmoid head needs a binary task; use output = "softmax"')
 
 
-def _shared_stages(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, str, tuple]:
-    """Register the cell's fold-independent stages; return where target stages start."""
-    parent, weights = _base(suite, cell, jobs) if cell.strategy.init == "base" else (None, "none")
+def _shared_stages(
+    suite: Suite, cell: Cell, jobs: dict, scope: tuple = ()
+) -> tuple[str | None, str, tuple]:
+    """Register the cell's fold-independent stages; return where target stages start.
+
+    A non-empty ``scope`` makes the stages private to it (used only to measure what sharing
+    saves: ``bench run --no-reuse`` retrains them for every fold).
+    """
+    parent, weights = (
+        _base(suite, cell, jobs, scope) if cell.strategy.init == "base" else (None, "none")
+    )
     stages = cell.strategy.stages
     first_target = next((i for i, s in enumerate(stages) if suite.target in s.data), None)
     if first_target is None or any(suite.target not in s.data for s in stages[first_target:]):
@@ -199,6 +221,7 @@ def _shared_stages(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, st
             _hyper(suite, cell, stage),
             parent,
             weights,
+            scope,
         )
         jobs.setdefault(job.hash, job)
         parent = job.hash
@@ -206,7 +229,7 @@ def _shared_stages(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, st
     return parent, weights, resolved
 
 
-def _base(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, str]:
+def _base(suite: Suite, cell: Cell, jobs: dict, scope: tuple) -> tuple[str | None, str]:
     base = suite.base
     if base.pretrain is None:
         return None, base.weights
@@ -220,12 +243,14 @@ def _base(suite: Suite, cell: Cell, jobs: dict) -> tuple[str | None, str]:
         batch_size=base.batch_size,
         patience=suite.train.patience,
     )
-    job = _stage_job(suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights)
+    job = _stage_job(
+        suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights, scope
+    )
     jobs.setdefault(job.hash, job)
     return job.hash, base.weights
 
 
-def _stage_job(suite, backbone, options, stage, hyper, parent, weights) -> StageJob:
+def _stage_job(suite, backbone, options, stage, hyper, parent, weights, scope) -> StageJob:
     data = [fingerprint(suite.datasets[name], image_size=suite.image_size) for name in stage.data]
     content = [
         "stage",
@@ -237,6 +262,7 @@ def _stage_job(suite, backbone, options, stage, hyper, parent, weights) -> Stage
         data,
         parent or weights,
         versions(),
+        *([scope] if scope else []),
     ]
     seed = derive_seed(suite.seed, content_hash(content))
     return StageJob(
@@ -255,12 +281,30 @@ def _fold_job(suite, cell, fold, stages, parent, weights, target) -> FoldJob:
     fold = _labelled_fraction(fold, cell.fraction, target, seed=suite.seed)
     data = fingerprint(suite.datasets[suite.target], image_size=suite.image_size)
     split = [target.ids[part].tolist() for part in (fold.train, fold.val, fold.test)]
-    content = ["fold", cell.backbone, cell.backbone_options, suite.image_size, stages, data,
-               content_hash(split), parent or weights, suite.protocol.threshold,
-               _target_regime(suite, cell), versions()]
+    content = [
+        "fold",
+        cell.backbone,
+        cell.backbone_options,
+        suite.image_size,
+        stages,
+        data,
+        content_hash(split),
+        parent or weights,
+        suite.protocol.threshold,
+        _target_regime(suite, cell),
+        versions(),
+    ]
     seed = derive_seed(suite.seed, cell.id, fold.repeat, fold.fold)
-    return FoldJob(hash=content_hash([*content, seed]), cell=cell, repeat=fold.repeat, fold=fold,
-                   stages=stages, parent=parent, weights=weights, seed=seed)
+    return FoldJob(
+        hash=content_hash([*content, seed]),
+        cell=cell,
+        repeat=fold.repeat,
+        fold=fold,
+        stages=stages,
+        parent=parent,
+        weights=weights,
+        seed=seed,
+    )
 
 
 def _labelled_fraction(fold: Fold, fraction: float, target, *, seed: int) -> Fold:
@@ -268,8 +312,10 @@ def _labelled_fraction(fold: Fold, fraction: float, target, *, seed: int) -> Fol
     if fraction >= 1:
         return fold
     pick = derive_seed(seed, "fraction", fold.repeat, fold.fold)
-    kept = [subsample(part, target.labels, target.groups, fraction=fraction, seed=pick)
-            for part in (fold.train, fold.val)]
+    kept = [
+        subsample(part, target.labels, target.groups, fraction=fraction, seed=pick)
+        for part in (fold.train, fold.val)
+    ]
     return Fold(repeat=fold.repeat, fold=fold.fold, train=kept[0], val=kept[1], test=fold.test)
 
 

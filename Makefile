@@ -11,7 +11,7 @@ SUITE ?= suites/ultrasound.toml
 $(BIN)/bench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dask]'
+	$(BIN)/pip install --quiet -e '.[test,dask,serve]'
 	touch $(BIN)/bench
 
 install: $(BIN)/bench

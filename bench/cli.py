@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from bench import __version__
 from bench.errors import BenchError
@@ -20,7 +21,8 @@ examples:
   bench run suites/ultrasound.toml               train what is not stored yet (resumable)
   bench run suites/ultrasound.toml --profile paper
   bench status suites/ultrasound.toml            done / pending / failed jobs per cell
-  bench report suites/ultrasound.toml --latex    leaderboard → reports/ultrasound/
+  bench report suites/ultrasound.toml --latex    tables, figures → reports/ultrasound/
+  bench export suites/ultrasound.toml --best auc  retrain the winner → results/ultrasound/exports/
 """
 
 
@@ -55,18 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     _add(commands, "run", _run, "train every job of a suite not yet stored, then summarise")
     _add(commands, "validate", _validate, "check a suite and print its expanded plan")
     _add(commands, "status", _status, "done, pending and failed jobs per cell")
-    report = _add(commands, "report", _report, "write leaderboards to reports/<suite>/")
-    report.add_argument("--latex", action="store_true", help="also write leaderboard.tex")
-    report.add_argument(
-        "--metric",
-        action="append",
-        dest="metrics",
-        metavar="M",
-        help="metric column to show (repeatable; default: [report].metrics)",
-    )
-    report.add_argument("--sort", metavar="M", help="metric to rank by (default: [report].sort)")
+    _report_parser(commands)
     _compare_parser(commands)
     _import_parser(commands)
+    _regress_parser(commands)
+    _export_parser(commands)
+    _model_parsers(commands)
+    _data_parser(commands)
     return parser
 
 
@@ -122,6 +119,109 @@ def _import_parser(commands) -> None:
     sub.set_defaults(handler=_import)
 
 
+def _regress_parser(commands) -> None:
+    sub = commands.add_parser(
+        "regress",
+        help="rerun a suite fresh; exit 1 when a metric or the runtime regressed",
+        description="Train SUITE into an empty folder, then test each cell's gated metrics for "
+        "non-inferiority against the baseline (margins from [regression]) and compare the "
+        "CPU time normalised by a calibration workload. Exit 0 pass, 1 regression, 2 bad input.",
+    )
+    sub.add_argument("suite", help="suite TOML file with a [regression] table")
+    sub.add_argument(
+        "--baseline",
+        metavar="JSON",
+        help="baseline file (default: results/baselines/<suite name>.json)",
+    )
+    sub.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write the fresh run to the baseline file instead of comparing",
+    )
+    sub.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="train into DIR (new or empty) and keep its results database; default: a "
+        "temporary folder",
+    )
+    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.set_defaults(handler=_regress)
+
+
+def _export_parser(commands) -> None:
+    sub = _add(
+        commands,
+        "export",
+        _export,
+        "retrain one cell (refit on all labelled data, or one stored fold) and save it as "
+        "model.keras + metadata.json",
+    )
+    choice = sub.add_mutually_exclusive_group(required=True)
+    choice.add_argument(
+        "--cell",
+        metavar="ID",
+        help="cell id, or key=value pairs that single it out (strategy=ctl,optimizer=adam)",
+    )
+    choice.add_argument(
+        "--best",
+        metavar="METRIC",
+        help="the cell with the best mean METRIC over its folds (lowest for loss, brier)",
+    )
+    sub.add_argument(
+        "--fold",
+        metavar="R:F",
+        type=_fold_arg,
+        help="retrain the stored fold job of repeat R, fold F (same weights as the run) "
+        "instead of refitting on all labelled data",
+    )
+    sub.add_argument(
+        "--out", metavar="DIR", type=Path, help="default: results/<suite>/exports/<cell>/"
+    )
+
+
+def _fold_arg(text: str) -> tuple[int, int]:
+    repeat, sep, fold = text.partition(":")
+    if not (sep and repeat.isdigit() and fold.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected R:F (repeat:fold, e.g. 0:1), got {text!r}")
+    return int(repeat), int(fold)
+
+
+def _model_parsers(commands) -> None:
+    predict = _model_command(
+        commands, "predict", _predict, "class probabilities and labels of images, as CSV"
+    )
+    predict.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    predict.add_argument("--out", metavar="FILE", type=Path, help="CSV file (default: stdout)")
+    serve = _model_command(
+        commands, "serve", _serve, "serve a model over HTTP: POST /predict, GET /health, /metadata"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine)")
+    serve.add_argument("--port", type=int, default=8000, help="default 8000")
+    serve.add_argument(
+        "--max-upload-mb", type=float, default=10.0, help="largest image accepted (default 10)"
+    )
+    explain = _model_command(
+        commands, "explain", _explain, "Grad-CAM heatmaps overlaid on images, as PNG"
+    )
+    explain.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders")
+    explain.add_argument(
+        "--out", metavar="DIR", type=Path, default=Path("gradcam"), help="default ./gradcam/"
+    )
+    explain.add_argument(
+        "--class", dest="target", metavar="NAME", help="class to explain (default: predicted)"
+    )
+
+
+def _model_command(commands, name: str, handler, help_text: str) -> argparse.ArgumentParser:
+    sub = commands.add_parser(name, help=help_text, description=help_text)
+    sub.add_argument("model", help="folder written by `bench export` (or its model.keras)")
+    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.set_defaults(handler=handler)
+    return sub
+
+
 def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParser:
     sub = commands.add_parser(name, help=help_text, description=help_text)
     sub.add_argument("suite", help="path to a suite TOML file, e.g. suites/ultrasound.toml")
@@ -142,7 +242,46 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
             "(only to measure what reuse saves)",
         )
         sub.add_argument("--quiet", action="store_true", help="no progress bar")
+        _add_execution(sub)
     return sub
+
+
+def _add_execution(sub: argparse.ArgumentParser) -> None:
+    """Where `bench run` trains: this process, local worker processes, or a Dask cluster."""
+    sub.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="train N jobs at once in local worker processes (default 1: in this process); "
+        "with --executor dask, at most N at once",
+    )
+    sub.add_argument(
+        "--executor",
+        choices=["serial", "local", "dask"],
+        help="serial: this process; local: worker processes (default when --jobs > 1); "
+        "dask: the cluster at --scheduler",
+    )
+    sub.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://HOST:8786")
+    sub.add_argument(
+        "--threads",
+        type=int,
+        metavar="T",
+        help="TensorFlow threads per job process (default: cores // jobs; with Dask, a "
+        "machine's cores // its worker threads); equal threads give bit-identical numbers",
+    )
+    sub.add_argument(
+        "--max-jobs-per-worker",
+        type=int,
+        default=50,
+        metavar="M",
+        help="replace a local worker process after M jobs, so memory cannot creep (default 50)",
+    )
+    sub.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another run holds the results directory, wait for it instead of refusing",
+    )
 
 
 def _load(args):
@@ -152,7 +291,11 @@ def _load(args):
 
 
 def _run(args) -> int:
+    import signal
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")
+    signal.signal(signal.SIGTERM, _interrupt)  # a batch system's stop: summary, then exit
+    from bench.engine.executors import ExecutorSpec
     from bench.engine.runner import RunOptions, run_suite
 
     suite = _load(args)
@@ -161,6 +304,14 @@ def _run(args) -> int:
         fail_fast=args.fail_fast,
         reuse=not args.no_reuse,
         progress=not args.quiet and not os.environ.get("CI"),
+        executor=ExecutorSpec(
+            kind=args.executor,
+            jobs=args.jobs,
+            threads=args.threads,
+            max_jobs_per_worker=args.max_jobs_per_worker,
+            scheduler=args.scheduler,
+        ),
+        wait=args.wait,
     )
     print(
         f"bench run {suite.name} (profile {suite.profile}, hash {suite.hash}): "
@@ -175,6 +326,10 @@ def _run(args) -> int:
     return 130 if summary.interrupted else (1 if summary.failed else 0)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def _validate(args) -> int:
     from bench.engine.describe import describe_plan
     from bench.engine.plan import make_plan
@@ -184,20 +339,64 @@ def _validate(args) -> int:
 
 
 def _status(args) -> int:
+    from bench.engine.lock import holder
     from bench.store.status import suite_status
 
-    print(suite_status(_load(args)))
+    suite = _load(args)
+    print(suite_status(suite, running=holder(suite.store_path.parent)))
     return 0
 
 
+def _report_parser(commands) -> None:
+    sub = commands.add_parser(
+        "report",
+        help="write the report (tables, comparisons, figures) to reports/<suite>/",
+        description="Read the results database, never train, and write reports/<suite>/: "
+        "report.md, folds.csv and figures/ (PNG and PDF); --latex adds booktabs tables and a "
+        "standalone report.tex, --html a report.html.",
+    )
+    sub.add_argument(
+        "suite",
+        help="suite TOML file, or the name of a results folder (e.g. one made by `bench import`)",
+    )
+    sub.add_argument("--latex", action="store_true", help="also write LaTeX tables and report.tex")
+    sub.add_argument("--html", action="store_true", help="also write report.html")
+    sub.add_argument(
+        "--metric",
+        action="append",
+        dest="metrics",
+        metavar="M",
+        help="metric column to show (repeatable; default: [report].metrics)",
+    )
+    sub.add_argument("--sort", metavar="M", help="metric to rank by (default: [report].sort)")
+    sub.add_argument(
+        "--baseline",
+        metavar="LEVEL",
+        help="strategy the others are tested against (default: [report].baseline)",
+    )
+    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
+    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.set_defaults(handler=_report)
+
+
 def _report(args) -> int:
+    from bench.report.target import resolve_target
     from bench.report.write import ReportRequest, write_report
 
     request = ReportRequest(
-        latex=args.latex, metrics=tuple(args.metrics or ()) or None, sort=args.sort
+        latex=args.latex,
+        html=args.html,
+        metrics=tuple(args.metrics or ()) or None,
+        sort=args.sort,
+        baseline=args.baseline,
     )
-    for path in write_report(_load(args), request=request):
-        print(f"wrote {path}")
+    files = write_report(resolve_target(args.suite, profile=args.profile), request=request)
+    figures = [path for path in files if path.parent.name == "figures"]
+    for path in files:
+        if path not in figures:
+            print(f"wrote {path}")
+    if figures:
+        print(f"wrote {len(figures)} figure files under {figures[0].parent}/")
     return 0
 
 
@@ -232,6 +431,137 @@ def _import(args) -> int:
         f"imported {count} rows into {path}; compare with "
         f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`"
     )
+    return 0
+
+
+def _regress(args) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")
+    from pathlib import Path
+
+    from bench import regress
+
+    suite = _load(args)
+    baseline = Path(args.baseline) if args.baseline else regress.default_baseline_path(suite)
+    keep = Path(args.keep) if args.keep else None
+    progress = not args.quiet and not os.environ.get("CI")
+    print(f"bench regress {suite.name}: training every job fresh", file=sys.stderr)
+    if args.update_baseline:
+        run = regress.update_baseline(suite, baseline=baseline, keep=keep, progress=progress)
+        _print_run(run)
+        print(f"wrote {baseline}; commit it with the change that explains it")
+        return 0
+    run, report = regress.run_gate(suite, baseline=baseline, keep=keep, progress=progress)
+    _print_run(run)
+    print(regress.render_report(report))
+    return 0 if report.passed else 1
+
+
+def _print_run(run) -> None:
+    snapshot = run.snapshot
+    for line in run.summary.lines():
+        print(line, file=sys.stderr)
+    print(
+        f"cpu time {snapshot.suite_seconds:.1f} s, calibration {snapshot.calibration_seconds:.2f}"
+        f" s → normalised runtime {snapshot.normalised_runtime:.1f}",
+        file=sys.stderr,
+    )
+
+
+def _export(args) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")
+    from bench.serve.export import ExportRequest, export_model
+
+    request = ExportRequest(cell=args.cell, best=args.best, fold=args.fold, out=args.out)
+    result = export_model(
+        _load(args), request=request, log=lambda line: print(line, file=sys.stderr)
+    )
+    for line in result.lines():
+        print(line)
+    return 0
+
+
+def _bundle(args):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")
+    from bench.serve.bundle import load_bundle
+
+    return load_bundle(args.model)
+
+
+def _predict(args) -> int:
+    from bench.serve.predict import predict_to_csv
+
+    bundle = _bundle(args)
+    if args.out is None:
+        predict_to_csv(bundle, args.paths, out=sys.stdout)
+        return 0
+    with open(args.out, "w", newline="") as out:
+        count = predict_to_csv(bundle, args.paths, out=out)
+    print(f"wrote {count} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _serve(args) -> int:
+    from bench.serve.server import require_serve_extra, serve
+
+    require_serve_extra()
+    bundle = _bundle(args)
+    print(
+        f"serving {bundle.metadata.cell} at http://{args.host}:{args.port} "
+        "(POST /predict, GET /health, GET /metadata)",
+        file=sys.stderr,
+    )
+    serve(bundle, host=args.host, port=args.port, max_upload=int(args.max_upload_mb * 1e6))
+    return 0
+
+
+def _explain(args) -> int:
+    from bench.serve.gradcam import explain_files
+
+    for item in explain_files(_bundle(args), args.images, out=args.out, target=args.target):
+        print(f"wrote {item.output} ({item.label} {item.probability:.3f})")
+    return 0
+
+
+def _data_parser(commands) -> None:
+    data = commands.add_parser(
+        "data",
+        help="look at a dataset before training on it",
+        description="Look at a dataset before training on it.",
+    )
+    data.set_defaults(handler=lambda args: data.print_help() or 2, debug=False)
+    actions = data.add_subparsers(dest="data_command", metavar="ACTION")
+    sub = actions.add_parser(
+        "inspect",
+        help="counts per class and patient, sizes, unreadable files, duplicates",
+        description="Counts per class and patient, image sizes and modes, unreadable files, "
+        "files without labels, exact and near duplicates of one dataset.",
+    )
+    sub.add_argument(
+        "spec",
+        help='a source such as "folder:data/busi" or "csv:data/x/labels.csv", or a suite TOML',
+    )
+    sub.add_argument(
+        "--dataset", help="with a suite file: the dataset to inspect (default: its target)"
+    )
+    sub.add_argument("--profile", default=None, help="with a suite file: apply [profiles.NAME]")
+    sub.add_argument(
+        "--near",
+        type=int,
+        default=5,
+        metavar="BITS",
+        help="near duplicates differ in at most BITS of 64 dHash bits (default 5)",
+    )
+    sub.add_argument("--show", type=int, default=10, metavar="N", help="rows per list (10)")
+    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.set_defaults(handler=_data_inspect)
+
+
+def _data_inspect(args) -> int:
+    from bench.data.inspection import inspect_source, inspected_spec, render_inspection
+
+    spec, image_size = inspected_spec(args.spec, dataset=args.dataset, profile=args.profile)
+    inspection = inspect_source(spec, image_size=image_size, max_distance=args.near)
+    print(render_inspection(inspection, show=args.show))
     return 0
 
 

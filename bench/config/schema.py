@@ -61,6 +61,21 @@ DATASET = {
     "difficulty": Number,
     "label_noise": Number,
     "seed": int,
+    # file sources (bench/data/options.py says which kinds take which key)
+    "resize": str,
+    "channels": int,
+    "tile": int,
+    "on_bad_image": str,
+    "patient_pattern": str,
+    "include": OneOf((str, ListOf(str))),
+    "images": str,
+    "metadata": str,
+    "path_column": str,
+    "id_column": str,
+    "label_column": str,
+    "patient_column": str,
+    "split_column": str,
+    "splits": ListOf(str),
 }
 OPTIMIZER = {
     "learning_rate": Number,

@@ -1,121 +1,176 @@
-"""Turn a suite's dataset spec into an :class:`ImageSet`: built-in synthetic data or a folder.
+"""Turn a suite's dataset spec into an :class:`ImageSet`: built-in synthetic data or files.
 
-Folder layout: one sub-folder per class (any depth below it), images in png, jpg, bmp or
-tif. Files whose name contains ``_mask`` are segmentation masks (the breast-ultrasound
-layout) and are not samples. Without patient ids each image is its own group.
+``source = "<kind>:<location>"`` picks the reader:
+
+- ``synthetic:NAME`` — procedural data (``bench.data.synthetic``), no files;
+- ``folder:PATH``, ``busi:PATH``, ``pool:PATH`` — image trees (``bench.data.layouts``);
+- ``csv:FILE``, ``isic:FILE`` — tables labelling image files (``bench.data.manifests``);
+- ``medmnist:FILE.npz`` — MedMNIST arrays (``bench.data.medmnist``).
+
+File data is read once per process: the listing and the content hash of every file form
+a snapshot that :func:`load_dataset` and :func:`fingerprint` share, so a job's hash always
+describes the pixels it trains on. Decoded images are cached on disk (``bench.data.cache``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-
-import numpy as np
 
 from bench.config.spec import DatasetSpec
+from bench.data.cache import remembered_digests
+from bench.data.entries import BadFile, Listing
+from bench.data.layouts import list_busi, list_folder, list_pool
+from bench.data.manifests import list_csv, list_isic
+from bench.data.medmnist import medmnist_file, read_medmnist
+from bench.data.options import SYNTHETIC_KNOBS, FileOptions, file_options, where
+from bench.data.reader import (
+    FileImageSet,
+    Item,
+    build_image_set,
+    file_digest,
+    file_digests,
+    read_listing,
+)
 from bench.data.synthetic import SYNTHETIC, ImageSet, generate
+from bench.data.transform import Preprocessing, prepare
 from bench.errors import DataError
 from bench.hashing import content_hash
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-SYNTHETIC_KNOBS = (
-    "samples_per_class",
-    "classes",
-    "imbalance",
-    "difficulty",
-    "label_noise",
-    "images_per_patient",
-    "seed",
-)
+LISTERS = {
+    "folder": list_folder,
+    "busi": list_busi,
+    "pool": list_pool,
+    "csv": list_csv,
+    "isic": list_isic,
+}
+KINDS = ("synthetic", *LISTERS, "medmnist")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A file source as this process sees it: what the layout lists and each file's hash."""
+
+    options: FileOptions
+    listing: Listing
+    digests: tuple[str | None, ...]
 
 
 def load_dataset(spec: DatasetSpec, *, image_size: int) -> ImageSet:
-    """The images of ``spec`` at ``image_size`` px (cached per process)."""
+    """The images of ``spec`` at ``image_size`` px (cached per process; files also on disk).
+
+    File sources return a :class:`FileImageSet`, which also carries content hashes, fixed
+    splits, skipped files and how patients were found.
+    """
     return _load(spec, image_size)
 
 
 def fingerprint(spec: DatasetSpec, *, image_size: int) -> str:
-    """Identity of the data a stage sees: what generated it, or which files at which size."""
-    if spec.kind == "synthetic":
-        return content_hash(["synthetic", spec.source, spec.options, image_size])
-    files = _folder_files(spec)
-    return content_hash(["folder", image_size, [(str(p), p.stat().st_size) for p, _ in files]])
+    """Identity of the data a stage sees: the generator and its knobs, or every file's
+    content, label, patient and split plus the preprocessing."""
+    return _fingerprint(spec, image_size)
+
+
+def skipped_files(spec: DatasetSpec, *, image_size: int) -> tuple[BadFile, ...]:
+    """Files left out under ``on_bad_image = "skip"`` (path, reason, fix), for the run record;
+    empty for synthetic data and for sources without bad files."""
+    images = load_dataset(spec, image_size=image_size)
+    return images.skipped if isinstance(images, FileImageSet) else ()
+
+
+def _preprocessing(options: FileOptions, *, image_size: int) -> Preprocessing:
+    return Preprocessing(
+        image_size=image_size, resize=options.resize, channels=options.channels, tile=options.tile
+    )
 
 
 @lru_cache(maxsize=16)
 def _load(spec: DatasetSpec, image_size: int) -> ImageSet:
-    if spec.kind == "synthetic":
+    kind = _kind(spec)
+    if kind == "synthetic":
         return _synthetic(spec, image_size)
-    if spec.kind == "folder":
-        return _folder(spec, image_size)
-    raise DataError(
-        f"datasets.{spec.name}.source = {spec.source!r}: unknown kind '{spec.kind}'; use "
-        '"synthetic:NAME" or "folder:PATH"'
+    if kind == "medmnist":
+        return _medmnist(spec, image_size)
+    snapshot = _snapshot(spec)
+    prep = _preprocessing(snapshot.options, image_size=image_size)
+    return read_listing(
+        snapshot.listing, list(snapshot.digests), spec=spec, options=snapshot.options, prep=prep
     )
+
+
+@lru_cache(maxsize=64)
+def _fingerprint(spec: DatasetSpec, image_size: int) -> str:
+    kind = _kind(spec)
+    if kind == "synthetic":
+        return content_hash(["synthetic", spec.source, spec.options, image_size])
+    options = file_options(spec)
+    prep = _preprocessing(options, image_size=image_size)
+    if kind == "medmnist":
+        return content_hash(["medmnist", file_digest(medmnist_file(spec)), options, prep])
+    snapshot = _snapshot(spec)
+    listing = snapshot.listing
+    files = [
+        (e.id, e.label, e.group, e.split, digest)
+        for e, digest in zip(listing.entries, snapshot.digests)
+    ]
+    return content_hash(["files", kind, prep, options.on_bad_image, listing.class_names, files])
+
+
+@lru_cache(maxsize=16)
+def _snapshot(spec: DatasetSpec) -> Snapshot:
+    options = file_options(spec)
+    listing = LISTERS[spec.kind](spec, options)
+    digests = remembered_digests(
+        [entry.path for entry in listing.entries],
+        dataset=f"{spec.kind}:{os.path.abspath(spec.location)}",
+        compute=file_digests,
+    )
+    return Snapshot(options=options, listing=listing, digests=tuple(digests))
+
+
+def _kind(spec: DatasetSpec) -> str:
+    if spec.kind not in KINDS or not spec.location:
+        raise DataError(
+            f"{where(spec, 'source')} = {spec.source!r}: unknown source; use one of "
+            + ", ".join(f'"{kind}:..."' for kind in KINDS)
+            + " (see README 'Real data')"
+        )
+    return spec.kind
 
 
 def _synthetic(spec: DatasetSpec, image_size: int) -> ImageSet:
     name = spec.location
     if name not in SYNTHETIC:
         raise DataError(
-            f"datasets.{spec.name}.source = {spec.source!r}: no built-in dataset '{name}' "
+            f"{where(spec, 'source')} = {spec.source!r}: no built-in dataset '{name}' "
             f"(built-in: {', '.join('synthetic:' + n for n in SYNTHETIC)})"
         )
     knobs = dict(spec.options)
     unknown = sorted(set(knobs) - set(SYNTHETIC_KNOBS))
     if unknown:
-        raise DataError(f"datasets.{spec.name}.{unknown[0]} does not apply to synthetic data")
+        raise DataError(f"{where(spec, unknown[0])} does not apply to synthetic data; remove it")
     try:
         return generate(name, image_size=image_size, **knobs)
     except DataError as exc:
         raise DataError(f"datasets.{spec.name}: {exc}") from None
 
 
-def _folder(spec: DatasetSpec, image_size: int) -> ImageSet:
-    files = _folder_files(spec)
-    class_names = tuple(sorted({label for _, label in files}))
-    images = np.stack([_read_image(path, image_size, spec) for path, _ in files])
-    labels = np.array([class_names.index(label) for _, label in files], dtype=np.int64)
-    ids = np.array([str(path) for path, _ in files])
-    return ImageSet(
-        images=images, labels=labels, groups=ids.copy(), ids=ids, class_names=class_names
+def _medmnist(spec: DatasetSpec, image_size: int) -> FileImageSet:
+    """MedMNIST arrays are decoded already: preprocess in memory, no disk cache."""
+    options = file_options(spec)
+    prep = _preprocessing(options, image_size=image_size)
+    listing, images = read_medmnist(spec, options)
+    items = [
+        Item(entry, hashlib.sha256(image.tobytes()).hexdigest(), prepare(image, prep))
+        for entry, image in zip(listing.entries, images)
+    ]
+    return build_image_set(
+        items,
+        class_names=listing.class_names,
+        skipped=(),
+        grouping=listing.grouping,
+        tiled=prep.tile is not None,
+        spec=spec,
     )
-
-
-def _folder_files(spec: DatasetSpec) -> list[tuple[Path, str]]:
-    root = Path(spec.location)
-    if not root.is_dir():
-        raise DataError(
-            f"datasets.{spec.name}.source: folder '{root}' not found; put the dataset there "
-            "(one sub-folder per class, see README 'Real data') or run the default profile, "
-            "which uses built-in synthetic data"
-        )
-    wanted = spec.option("classes")
-    files = []
-    for class_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        if wanted and class_dir.name not in wanted:
-            continue
-        files += [
-            (p, class_dir.name)
-            for p in sorted(class_dir.rglob("*"))
-            if p.suffix.lower() in IMAGE_SUFFIXES and "_mask" not in p.stem
-        ]
-    if not files:
-        raise DataError(
-            f"datasets.{spec.name}.source: no images under '{root}/<class>/'; expected one "
-            "sub-folder per class holding png, jpg, bmp or tif files"
-        )
-    return files
-
-
-def _read_image(path: Path, image_size: int, spec: DatasetSpec) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            rgb = image.convert("RGB").resize((image_size, image_size), Image.BILINEAR)
-            return np.asarray(rgb, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as exc:
-        raise DataError(
-            f"dataset '{spec.name}': cannot read image '{path}' ({exc}); remove or replace it"
-        ) from None

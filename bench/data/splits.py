@@ -51,8 +51,9 @@ def outer_folds(
     return [(positions[tr], positions[te]) for tr, te in splitter.split(positions, labels, groups)]
 
 
-def inner_validation(train: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
-                     fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def inner_validation(
+    train: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Split outer-training positions into (fit, validation), grouped and stratified.
 
     Per class, a seeded ``fraction`` of its patients (at least one when it has two or more)
@@ -103,8 +104,9 @@ def holdout(
     return inner_validation(np.arange(len(labels)), labels, groups, fraction=fraction, seed=seed)
 
 
-def subsample(positions: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
-              fraction: float, seed: int) -> np.ndarray:
+def subsample(
+    positions: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, fraction: float, seed: int
+) -> np.ndarray:
     """Keep ``fraction`` of the patients of each class (at least one), in a seeded order.
 
     The order does not depend on ``fraction``, so smaller fractions are subsets of larger
@@ -117,6 +119,6 @@ def subsample(positions: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
     for label in np.unique(labels[positions]):
         members = positions[labels[positions] == label]
         patients = rng.permutation(np.unique(groups[members]))
-        chosen = patients[:max(1, int(np.ceil(fraction * len(patients))))]
+        chosen = patients[: max(1, int(np.ceil(fraction * len(patients))))]
         keep.append(members[np.isin(groups[members], chosen)])
     return np.sort(np.concatenate(keep))

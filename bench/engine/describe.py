@@ -35,8 +35,10 @@ def near_duplicate_line(plan: Plan) -> str:
     if not pairs:
         return "near-duplicates across outer folds: none"
     shown = ", ".join(f"{a} ~ {b}" for a, b, _ in pairs[:3])
-    return (f"near-duplicates across outer folds: {len(pairs)} pair(s) ({shown}"
-            f"{', ...' if len(pairs) > 3 else ''}); check for repeated images of one patient")
+    return (
+        f"near-duplicates across outer folds: {len(pairs)} pair(s) ({shown}"
+        f"{', ...' if len(pairs) > 3 else ''}); check for repeated images of one patient"
+    )
 
 
 def _dataset_line(plan: Plan, name: str) -> str:

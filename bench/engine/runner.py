@@ -1,18 +1,33 @@
 """``bench run``: plan → train what is not stored yet → store, with progress and a summary.
 
+This process is the coordinator: it holds the run lock, plans, hands jobs to an executor
+(in-process, local worker processes, or Dask) as their parent stages finish, and stores
+each outcome the moment it arrives — it alone writes the results database, and a crash
+loses only the jobs that were running.
+
 Resume is by content hash: a job whose hash is stored as done is skipped, a job stored as
-failed is skipped and reported unless ``retry_failed``. Fold jobs run grouped by compiled
-model, so folds of cells that share a graph follow one another and reuse it.
+failed is skipped and reported unless ``retry_failed``. A shared stage stored as done but
+whose weights file is missing (or truncated) is trained again when a pending job needs it.
 """
 
 from __future__ import annotations
 
 import time
-import traceback
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
 from bench.config.spec import Suite
+from bench.engine.executors import (
+    Executor,
+    ExecutorSpec,
+    Outcome,
+    Schedule,
+    make_task,
+    open_executor,
+)
+from bench.engine.executors.task import weights_file
+from bench.engine.lock import run_lock
 from bench.engine.plan import FoldJob, Plan, StageJob, make_plan
 from bench.engine.provenance import provenance
 from bench.errors import BenchError
@@ -57,35 +72,70 @@ class RunOptions:
     fail_fast: bool = False
     reuse: bool = True  # share stages and compiled models (off only to measure their value)
     progress: bool = True
+    executor: ExecutorSpec = field(default_factory=ExecutorSpec)
+    wait: bool = False  # queue behind a run holding the results directory instead of refusing
+
+
+@dataclass
+class _Run:
+    """What recording outcomes needs, for the length of one run."""
+
+    suite: Suite
+    store: Store
+    run_id: int
+    summary: RunSummary
+    options: RunOptions
+    bar: object  # tqdm
 
 
 def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary:
+    """Train every job of ``suite`` not stored yet; Ctrl-C returns an interrupted summary."""
     started = time.time()
-    plan = make_plan(suite)
-    store = Store(suite.store_path)
-    summary = RunSummary()
-    run_id = store.begin_run(
-        suite=suite.name,
-        suite_hash=suite.hash,
-        profile=suite.profile,
-        command=provenance(suite_path=suite.path, seed=suite.seed)["command"],
-        provenance=provenance(suite_path=suite.path, seed=suite.seed),
-    )
-    store.record_plan(suite_hash=suite.hash, profile=suite.profile, rows=plan_rows(plan))
-    _record_folds(store, plan)
-    status = "done"
+    with run_lock(suite.store_path.parent, wait=options.wait):
+        plan = make_plan(suite)
+        store = Store(suite.store_path)
+        try:
+            return _run(plan, store, options, started)
+        finally:
+            store.close()
+
+
+def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSummary:
+    suite, summary, run_id, status = plan.suite, RunSummary(), None, "done"
+    store.close_abandoned_runs()  # we hold the lock: a run still marked running was killed
     try:
-        _execute(plan, store, run_id, summary, options)
+        with open_executor(options.executor, suite=suite, reuse=options.reuse) as executor:
+            where = _provenance(suite, executor)
+            run_id = store.begin_run(
+                suite=suite.name,
+                suite_hash=suite.hash,
+                profile=suite.profile,
+                command=where["command"],
+                provenance=where,
+            )
+            store.record_plan(suite_hash=suite.hash, profile=suite.profile, rows=plan_rows(plan))
+            _record_folds(store, plan)
+            _execute(plan, store, run_id, summary, options, executor)
     except KeyboardInterrupt:
         summary.interrupted, status = True, "interrupted"
     except BaseException:
         status = "failed"
         raise
     finally:
-        store.end_run(run_id, status=status)
-        store.close()
+        if run_id is not None:
+            store.end_run(run_id, status=status)
         summary.wall = time.time() - started
     return summary
+
+
+def _provenance(suite: Suite, executor: Executor) -> dict:
+    return provenance(
+        suite_path=suite.path,
+        seed=suite.seed,
+        suite_hash=suite.hash,
+        profile=suite.profile,
+        executor=executor.describe(),
+    )
 
 
 def plan_rows(plan: Plan) -> list[PlanRow]:
@@ -126,42 +176,43 @@ def _target_ids(suite: Suite):
 
 
 def _execute(
-    plan: Plan, store: Store, run_id: int, summary: RunSummary, options: RunOptions
+    plan: Plan,
+    store: Store,
+    run_id: int,
+    summary: RunSummary,
+    options: RunOptions,
+    executor: Executor,
 ) -> None:
-    from bench.engine.execute import Worker
-    from bench.train.fit import ModelPool
-    from bench.train.seeding import seed_process
-
-    seed_process(plan.suite.seed)
-    worker = Worker(
-        suite=plan.suite, pool=ModelPool(reuse=options.reuse), artifacts=plan.suite.artifacts_dir
-    )
     statuses = store.job_statuses([j.hash for j in (*plan.stage_jobs, *plan.fold_jobs)])
-    stages = _pending(plan.stage_jobs, statuses, options, summary, kind="stage")
-    folds = _pending(_by_model(plan.fold_jobs), statuses, options, summary, kind="fold")
+    folds = _pending_folds(plan.fold_jobs, statuses, options, summary)
+    stages, unavailable = _pending_stages(plan, folds, statuses, options, summary)
+    runnable, blocked = _split_blocked([*stages, *folds], unavailable)
     with _progress(len(stages) + len(folds), enabled=options.progress) as bar:
-        blocked = _run_stages(stages, store, run_id, worker, summary, options, bar)
-        for job in folds:
-            if job.parent in blocked:
-                summary.failed.append((job.label, f"shared stage {job.parent} failed"))
-                bar.update(1)
-                continue
-            _run_fold(job, store, run_id, worker, summary, options)
-            bar.set_postfix_str(job.label, refresh=False)
-            bar.update(1)
-    summary.models_built += worker.models_built
-    summary.models_reused += worker.models_reused
+        run = _Run(
+            suite=plan.suite,
+            store=store,
+            run_id=run_id,
+            summary=summary,
+            options=options,
+            bar=bar,
+        )
+        _block(run, blocked)
+        _dispatch(
+            run,
+            Schedule.of(
+                [job for job in runnable if isinstance(job, StageJob)],
+                [job for job in runnable if isinstance(job, FoldJob)],
+            ),
+            executor,
+        )
 
 
-def _pending(jobs, statuses: dict, options: RunOptions, summary: RunSummary, *, kind: str):
+def _pending_folds(jobs, statuses: dict, options: RunOptions, summary: RunSummary) -> list:
     pending = []
     for job in jobs:
         status = statuses.get(job.hash)
         if status == "done":
-            if kind == "fold":
-                summary.folds_stored += 1
-            else:
-                summary.stages_reused += 1
+            summary.folds_stored += 1
         elif status == "failed" and not options.retry_failed:
             summary.failed.append((job.label, "failed in an earlier run"))
         else:
@@ -169,76 +220,131 @@ def _pending(jobs, statuses: dict, options: RunOptions, summary: RunSummary, *, 
     return pending
 
 
-def _by_model(jobs: tuple[FoldJob, ...]) -> list[FoldJob]:
-    """Order fold jobs so that those sharing a compiled model run back to back."""
+def _pending_stages(
+    plan: Plan, folds: list[FoldJob], statuses: dict, options: RunOptions, summary: RunSummary
+) -> tuple[list[StageJob], set[str]]:
+    """Stages to train (needed by a pending job and not usable from disk), and the hashes
+    of stages that failed before and are not retried."""
+    kept = {
+        job.hash
+        for job in plan.stage_jobs
+        if statuses.get(job.hash) == "done" and _weights_ok(plan.suite, job.hash)
+    }
+    needed = {job.parent for job in folds if job.parent}
+    for job in reversed(plan.stage_jobs):  # children before parents
+        if job.hash in needed and job.hash not in kept and job.parent:
+            needed.add(job.parent)
+    pending, unavailable = [], set()
+    for job in plan.stage_jobs:
+        status = statuses.get(job.hash)
+        if status == "failed" and not options.retry_failed:
+            summary.failed.append((job.label, "failed in an earlier run"))
+            unavailable.add(job.hash)
+        elif status == "done" and (job.hash in kept or job.hash not in needed):
+            summary.stages_reused += 1
+        elif job.hash in needed:
+            pending.append(job)
+    return pending, unavailable
 
-    def graph(job: FoldJob):
-        return (job.cell.backbone, repr(job.stages), job.cell.id, job.repeat, job.fold.fold)
 
-    return sorted(jobs, key=graph)
+def _weights_ok(suite: Suite, job: str) -> bool:
+    """A complete weights file: present, and a readable zip (np.savez writes one)."""
+    path = weights_file(suite.artifacts_dir, job)
+    return path.is_file() and zipfile.is_zipfile(path)
 
 
-def _run_stages(jobs: list[StageJob], store, run_id, worker, summary, options, bar) -> set[str]:
-    from bench.engine.execute import run_stage_job
-
-    blocked: set[str] = set()
+def _split_blocked(jobs: list, unavailable: set[str]) -> tuple[list, list]:
+    """Jobs (parents first) split into runnable ones and those under an unavailable stage."""
+    runnable, blocked, unavailable = [], [], set(unavailable)
     for job in jobs:
-        bar.set_postfix_str(job.label, refresh=False)
-        if job.parent in blocked:
-            blocked.add(job.hash)
-            bar.update(1)
-            continue
-        started = time.time()
-        try:
-            artifact, history = run_stage_job(job, worker)
-        except (BenchError, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            _fail(store, job, "stage", run_id, started, exc, summary, options)
-            blocked.add(job.hash)
+        if job.parent in unavailable:
+            blocked.append(job)
+            unavailable.add(job.hash)
         else:
-            store.record_stage(
-                job=job.hash,
-                label=job.label,
-                run_id=run_id,
-                started=started,
-                artifact=artifact,
-                history=history,
-            )
-            summary.stages_trained += 1
-        bar.update(1)
-    return blocked
+            runnable.append(job)
+    return runnable, blocked
 
 
-def _run_fold(job: FoldJob, store, run_id, worker, summary, options) -> None:
-    from bench.engine.execute import run_fold_job
+def _dispatch(run: _Run, schedule: Schedule, executor: Executor) -> None:
+    """Keep every free slot busy with a ready job; store each outcome as it arrives."""
+    running: dict[str, StageJob | FoldJob] = {}
+    while True:
+        for slot in executor.slots():
+            job = None if slot in running else schedule.next_for(slot)
+            if job is not None:
+                running[slot] = job
+                executor.submit(_task(run, job, executor), slot=slot)
+        if not running:
+            if schedule.ready():
+                raise BenchError(
+                    f"no {executor.name} worker is left to run the remaining jobs; start "
+                    "workers and rerun the same command to resume"
+                )
+            return
+        for slot, outcome in executor.wait():
+            job = running.pop(slot)
+            ok = _record(run, job, outcome)
+            _block(run, schedule.finished(job, ok=ok))
 
-    started = time.time()
-    try:
-        record = run_fold_job(job, worker)
-    except (BenchError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        _fail(store, job, "fold", run_id, started, exc, summary, options)
-        return
-    store.record_fold(record, label=job.label, run_id=run_id, started=started)
-    summary.folds_trained += 1
+
+def _task(run: _Run, job: StageJob | FoldJob, executor: Executor):
+    return make_task(job, suite=run.suite, reuse=run.options.reuse, artifacts=executor.artifacts)
 
 
-def _fail(store, job, kind, run_id, started, exc, summary, options) -> None:
-    error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    store.record_failure(
+def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
+    """Store one outcome (a transaction per job); True when the job succeeded."""
+    if outcome.fatal is not None:
+        raise outcome.fatal
+    run.summary.models_built += outcome.models_built
+    run.summary.models_reused += outcome.models_reused
+    run.bar.set_postfix_str(job.label, refresh=False)
+    run.bar.update(1)
+    if outcome.error is not None:
+        _fail(run, job, outcome)
+        return False
+    if isinstance(job, StageJob):
+        artifact, history = outcome.result
+        run.store.record_stage(
+            job=job.hash,
+            label=job.label,
+            run_id=run.run_id,
+            started=outcome.started,
+            artifact=artifact,
+            history=history,
+        )
+        run.summary.stages_trained += 1
+    else:
+        run.store.record_fold(
+            outcome.result,
+            label=job.label,
+            run_id=run.run_id,
+            started=outcome.started,
+            info=outcome.where,
+        )
+        run.summary.folds_trained += 1
+    return True
+
+
+def _fail(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> None:
+    run.store.record_failure(
         job=job.hash,
-        kind=kind,
+        kind=outcome.kind,
         label=job.label,
-        run_id=run_id,
-        started=started,
-        error=error,
-        traceback=traceback.format_exc(),
+        run_id=run.run_id,
+        started=outcome.started,
+        error=outcome.error,
+        traceback=outcome.traceback,
     )
-    summary.failed.append((job.label, error))
-    if options.fail_fast:
-        raise BenchError(f"job {job.label} failed ({error}); stopping (--fail-fast)") from exc
+    run.summary.failed.append((job.label, outcome.error))
+    if run.options.fail_fast:
+        raise BenchError(f"job {job.label} failed ({outcome.error}); stopping (--fail-fast)")
+
+
+def _block(run: _Run, jobs: list) -> None:
+    """Jobs that cannot run because the shared stage they start from failed."""
+    for job in jobs:
+        run.summary.failed.append((job.label, f"shared stage {job.parent} failed"))
+        run.bar.update(1)
 
 
 def _progress(total: int, *, enabled: bool):

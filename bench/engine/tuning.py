@@ -20,24 +20,32 @@ from bench.engine.plan import Hyper
 from bench.hashing import derive_seed
 
 
-def search(*, study_name: str, storage_path, tuning: TuningSpec, seed: int,
-           objective) -> dict:
+def search(*, study_name: str, storage_path, tuning: TuningSpec, seed: int, objective) -> dict:
     """Run the trials still missing from the stored study; return the best parameters."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage_path.parent.mkdir(parents=True, exist_ok=True)
     study = optuna.create_study(
-        study_name=study_name, storage=f"sqlite:///{storage_path}", load_if_exists=True,
-        direction="minimize", sampler=optuna.samplers.TPESampler(seed=derive_seed(seed, "tpe")),
-        pruner=(optuna.pruners.MedianPruner(n_warmup_steps=2) if tuning.pruner == "median"
-                else optuna.pruners.NopPruner()),
+        study_name=study_name,
+        storage=f"sqlite:///{storage_path}",
+        load_if_exists=True,
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(seed=derive_seed(seed, "tpe")),
+        pruner=(
+            optuna.pruners.MedianPruner(n_warmup_steps=2)
+            if tuning.pruner == "median"
+            else optuna.pruners.NopPruner()
+        ),
     )
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     remaining = tuning.n_trials - sum(t.state in finished for t in study.trials)
     if remaining > 0:
-        study.optimize(lambda trial: objective(trial, suggest(trial, tuning.space)),
-                       n_trials=remaining, timeout=tuning.timeout)
+        study.optimize(
+            lambda trial: objective(trial, suggest(trial, tuning.space)),
+            n_trials=remaining,
+            timeout=tuning.timeout,
+        )
     return dict(study.best_params)
 
 
@@ -53,11 +61,18 @@ def suggest(trial, space: tuple[ParamSpec, ...]) -> dict:
     return params
 
 
-def apply_params(params: dict, *, stage: StageSpec, hyper: Hyper,
-                 augment: AugmentSpec | None) -> tuple[StageSpec, Hyper, AugmentSpec | None]:
+def apply_params(
+    params: dict, *, stage: StageSpec, hyper: Hyper, augment: AugmentSpec | None
+) -> tuple[StageSpec, Hyper, AugmentSpec | None]:
     """The stage, its settings and augmentation with tuned values substituted."""
-    hyper = replace(hyper, **{k: params[k] for k in ("learning_rate", "batch_size", "epochs",
-                                                     "lr_decay") if k in params})
+    hyper = replace(
+        hyper,
+        **{
+            k: params[k]
+            for k in ("learning_rate", "batch_size", "epochs", "lr_decay")
+            if k in params
+        },
+    )
     head = stage.head
     if "dropout" in params:
         head = replace(head, dropout=float(params["dropout"]))
@@ -77,10 +92,16 @@ def scale_augmentation(spec: AugmentSpec, strength: float) -> AugmentSpec:
     brightness = spec.brightness
     if brightness:
         brightness = tuple(1 + (b - 1) * strength for b in brightness)
-    return replace(spec, rotation=spec.rotation * strength, width_shift=spec.width_shift * strength,
-                   height_shift=spec.height_shift * strength, shear=spec.shear * strength,
-                   zoom=spec.zoom * strength, brightness=brightness,
-                   mixup_alpha=spec.mixup_alpha * strength)
+    return replace(
+        spec,
+        rotation=spec.rotation * strength,
+        width_shift=spec.width_shift * strength,
+        height_shift=spec.height_shift * strength,
+        shear=spec.shear * strength,
+        zoom=spec.zoom * strength,
+        brightness=brightness,
+        mixup_alpha=spec.mixup_alpha * strength,
+    )
 
 
 class PruningCallback(keras.callbacks.Callback):

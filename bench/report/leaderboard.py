@@ -1,9 +1,9 @@
 """Leaderboards: one row per cell with its rank and mean ± sd per metric, best in bold.
 
 Computing and presenting are separate, as in autorank: :func:`build_leaderboard` summarises
-a scores table once into an immutable :class:`Leaderboard`, and the renderers
-(:func:`render_markdown`, :func:`render_latex`) only format that object, so every format
-shows the same numbers.
+a scores table once into an immutable :class:`Leaderboard`; :func:`leaderboard_table` and
+:func:`ranges_table` turn it into :class:`~bench.report.table.Table` s, which every format
+renders from the same numbers.
 
 A scores table is a pandas DataFrame with one row per (cell, repeat, fold): ``cell``, one
 column per grid factor (named in ``scores.attrs["factors"]`` or by ``factors=``), ``repeat``,
@@ -17,14 +17,18 @@ Decisions a reader of a report should know:
 - rank 1 is the best mean on the sort metric (highest, or lowest for loss and brier); tied
   means share the smallest rank; a NaN mean ranks last;
 - the best mean of each metric is bold, every cell that reaches it exactly included;
+- a mark (e.g. "↑") follows a score when the caller says so, per (cell, metric), and the
+  legend under the table says what it means;
+- the repeat range is the min and max over repeats of the per-repeat means, shown only when
+  some cell has more than one repeat;
 - numbers have fixed decimals; NaN shows as an en dash.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -34,6 +38,7 @@ import numpy as np
 
 from bench.errors import BenchError
 from bench.metrics import LOWER_IS_BETTER, METRICS
+from bench.report.table import Entry, Table, number, text, to_latex, to_markdown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,6 +81,7 @@ class LeaderboardRow:
     levels: tuple[str, ...]
     rank: int
     n: int
+    repeats: int
     scores: Mapping[str, MetricSummary]
 
 
@@ -83,8 +89,8 @@ class LeaderboardRow:
 class Leaderboard:
     """Rows sorted best first on ``sort``, with each metric's best mean and optional marks.
 
-    ``marks`` maps a cell id to a symbol shown after its first label; ``legend`` maps each
-    symbol to what it means, printed under the table.
+    ``marks`` maps a (cell id, metric) to a symbol shown after that score; ``legend`` maps
+    each symbol to what it means, printed under the table.
     """
 
     factors: tuple[str, ...]
@@ -92,12 +98,17 @@ class Leaderboard:
     sort: str
     rows: tuple[LeaderboardRow, ...]
     best: Mapping[str, float]
-    marks: Mapping[str, str]
+    marks: Mapping[tuple[str, str], str]
     legend: Mapping[str, str]
 
     def is_best(self, row: LeaderboardRow, metric: str) -> bool:
         """Whether the row reaches the best mean of ``metric`` (never, when all are NaN)."""
         return row.scores[metric].mean == self.best[metric]
+
+    @property
+    def has_repeats(self) -> bool:
+        """Whether some cell was scored in more than one repeat."""
+        return any(row.repeats > 1 for row in self.rows)
 
 
 def build_leaderboard(
@@ -106,166 +117,128 @@ def build_leaderboard(
     metrics: Sequence[str] | None = None,
     sort: str | None = None,
     factors: Sequence[str] | None = None,
-    marks: Mapping[str, str] | None = None,
+    marks: Mapping[tuple[str, str], str] | None = None,
     legend: Mapping[str, str] | None = None,
 ) -> Leaderboard:
     """Summarise a scores table into a ranked :class:`Leaderboard`.
 
     ``metrics`` defaults to the columns of :data:`~bench.metrics.METRICS` present, in that
     order; ``sort`` to "auc" when shown, else the first metric; ``factors`` to
-    ``scores.attrs["factors"]``. ``marks`` (cell id -> symbol, e.g. "†" for a significant
-    difference from the baseline) needs a ``legend`` entry for every symbol it uses.
+    ``scores.attrs["factors"]``. ``marks`` ((cell id, metric) -> symbol, e.g. "↑" for a
+    significant gain over the baseline) needs a ``legend`` entry for every symbol it uses.
     """
-    factors = _resolve_factors(scores, factors)
-    metrics = _resolve_metrics(scores, metrics)
+    factors = resolve_factors(scores, factors)
+    metrics = resolve_metrics(scores, metrics)
     sort = _resolve_sort(metrics, sort)
     _check_scores(scores, factors, metrics)
-    marks, legend = _resolve_marks(scores, marks, legend)
-    groups = list(scores.groupby("cell", sort=False))
-    summaries = [{m: _summarise(group, m) for m in metrics} for _, group in groups]
-    ranks = _min_ranks([s[sort].mean for s in summaries], lower_is_better=sort in LOWER_IS_BETTER)
+    cells = _cells(scores, factors)
+    summaries = _summaries(scores, metrics)
+    means = [summaries[cell][sort].mean for cell in cells]
+    ranks = _min_ranks(means, lower_is_better=sort in LOWER_IS_BETTER)
     rows = sorted(
         (
-            _row(cell, group, factors, rank, summary)
-            for (cell, group), rank, summary in zip(groups, ranks, summaries, strict=True)
+            LeaderboardRow(cell=cell, rank=rank, scores=summaries[cell], **shape)
+            for (cell, shape), rank in zip(cells.items(), ranks, strict=True)
         ),
         key=lambda row: (row.rank, row.levels, row.cell),
     )
-    return Leaderboard(
+    board = Leaderboard(
         factors=factors,
         metrics=metrics,
         sort=sort,
         rows=tuple(rows),
         best=MappingProxyType({m: _best(rows, m) for m in metrics}),
-        marks=marks,
-        legend=legend,
+        marks=MappingProxyType({}),
+        legend=MappingProxyType({}),
+    )
+    return with_marks(board, marks or {}, legend or {})
+
+
+def with_marks(
+    board: Leaderboard, marks: Mapping[tuple[str, str], str], legend: Mapping[str, str]
+) -> Leaderboard:
+    """``board`` with ``marks`` ((cell id, metric) -> symbol) explained by ``legend``."""
+    cells = {row.cell for row in board.rows}
+    unknown = sorted(key for key in marks if key[0] not in cells or key[1] not in board.metrics)
+    if unknown:
+        raise BenchError(f"marks name (cell, metric)s that are not in the table: {unknown}")
+    unexplained = sorted(set(marks.values()) - set(legend))
+    if unexplained:
+        raise BenchError(
+            f"marks use symbol(s) {unexplained} without a legend: pass legend={{symbol: meaning}}"
+        )
+    return dataclasses.replace(
+        board, marks=MappingProxyType(dict(marks)), legend=MappingProxyType(dict(legend))
+    )
+
+
+def leaderboard_table(board: Leaderboard, *, decimals: int = 3, caption: str = "") -> Table:
+    """Rank, factor levels (or cell id), n, then mean ± sd per metric; the legend as note."""
+    labels = label_headers(board.factors)
+    rows = tuple(
+        (
+            number(str(row.rank)),
+            *(text(level) for level in row_labels(row)),
+            number(str(row.n)),
+            *(_score_entry(board, row, metric, decimals) for metric in board.metrics),
+        )
+        for row in board.rows
+    )
+    return Table(
+        headers=("Rank", *labels, "n", *(METRIC_LABELS[m] for m in board.metrics)),
+        rows=rows,
+        align="r" + "l" * len(labels) + "r" + "r" * len(board.metrics),
+        caption=caption,
+        note=_legend(board),
+    )
+
+
+def ranges_table(board: Leaderboard, *, decimals: int = 3, caption: str = "") -> Table:
+    """Per cell and metric, "min – max" of its per-repeat means (leaderboard order)."""
+    labels = label_headers(board.factors)
+    rows = tuple(
+        (
+            *(text(level) for level in row_labels(row)),
+            number(str(row.repeats)),
+            *(number(_range(row.scores[m], decimals)) for m in board.metrics),
+        )
+        for row in board.rows
+    )
+    return Table(
+        headers=(*labels, "Repeats", *(METRIC_LABELS[m] for m in board.metrics)),
+        rows=rows,
+        align="l" * len(labels) + "r" + "r" * len(board.metrics),
+        caption=caption,
     )
 
 
 def render_markdown(board: Leaderboard, *, decimals: int = 3) -> str:
-    """A GitHub-flavoured markdown table (tabulate "github"), with a legend line for marks."""
-    from tabulate import tabulate
-
-    headers = ["Rank", *_label_headers(board.factors), "n", *_metric_headers(board)]
-    body = [
-        [
-            str(row.rank),
-            *(_md_escape(x) for x in _labels(board, row)),
-            str(row.n),
-            *(_md_score(board, row, m, decimals) for m in board.metrics),
-        ]
-        for row in board.rows
-    ]
-    align = ["right", *["left"] * len(_label_headers(board.factors)), "right"]
-    table = tabulate(
-        body,
-        headers,
-        tablefmt="github",
-        disable_numparse=True,
-        colalign=[*align, *["right"] * len(board.metrics)],
-    )
-    legend = _legend(board)
-    return table + (f"\n\n{_md_escape(legend)}" if legend else "") + "\n"
+    """The leaderboard as a GitHub-flavoured markdown table, with a legend line for marks."""
+    return to_markdown(leaderboard_table(board, decimals=decimals))
 
 
 def render_latex(
     board: Leaderboard, *, decimals: int = 3, caption: str | None = None, label: str | None = None
 ) -> str:
-    """A complete booktabs ``table`` environment; needs only ``\\usepackage{booktabs}``.
+    """The leaderboard as a booktabs ``table`` float; needs only ``\\usepackage{booktabs}``.
 
     The caption is plain text (escaped); the label is used as given.
     """
-    n_labels = len(_label_headers(board.factors))
-    lines = [r"\begin{table}[htbp]", r"\centering"]
-    lines += [rf"\caption{{{latex_escape(caption)}}}"] if caption else []
-    lines += [rf"\label{{{label}}}"] if label else []
-    lines += [
-        rf"\begin{{tabular}}{{r{'l' * n_labels}r{'r' * len(board.metrics)}}}",
-        r"\toprule",
-        _latex_line(
-            [
-                "Rank",
-                *map(latex_escape, _label_headers(board.factors)),
-                "$n$",
-                *map(latex_escape, _metric_headers(board)),
-            ]
-        ),
-        r"\midrule",
-        *(_latex_row(board, row, decimals) for row in board.rows),
-        r"\bottomrule",
-        r"\end{tabular}",
-    ]
-    legend = _legend(board)
-    lines += [r"\par\smallskip", rf"{{\footnotesize {latex_escape(legend)}\par}}"] if legend else []
-    return "\n".join([*lines, r"\end{table}"]) + "\n"
+    return to_latex(leaderboard_table(board, decimals=decimals, caption=caption or ""), label=label)
 
 
-def render_folds_markdown(
-    scores: pd.DataFrame,
-    *,
-    metrics: Sequence[str] | None = None,
-    factors: Sequence[str] | None = None,
-    decimals: int = 3,
-) -> str:
-    """The per-fold appendix: one row per cell × repeat × fold, ordered by factor levels.
-
-    Defaults for ``metrics`` and ``factors`` are those of :func:`build_leaderboard`.
-    """
-    from tabulate import tabulate
-
-    factors = _resolve_factors(scores, factors)
-    metrics = _resolve_metrics(scores, metrics)
-    _check_scores(scores, factors, metrics, extra=("n_train", "n_test"))
-    label_columns = _label_headers(factors)
-    ordered = scores.sort_values([*factors, "cell", "repeat", "fold"], kind="stable")
-    body = [
-        [
-            *(_md_escape(str(record[c])) for c in label_columns),
-            *(str(record[c]) for c in ("repeat", "fold", "n_train", "n_test")),
-            *(_format(float(record[m]), decimals) for m in metrics),
-        ]
-        for _, record in ordered.iterrows()
-    ]
-    headers = [
-        *label_columns,
-        "Repeat",
-        "Fold",
-        "n train",
-        "n test",
-        *(METRIC_LABELS[m] for m in metrics),
-    ]
-    align = [*["left"] * len(label_columns), *["right"] * (4 + len(metrics))]
-    return tabulate(body, headers, tablefmt="github", disable_numparse=True, colalign=align) + "\n"
+def label_headers(factors: tuple[str, ...]) -> tuple[str, ...]:
+    """The label columns of a table of cells: the factors, or "cell" without factors."""
+    return factors or ("cell",)
 
 
-_LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-}
-_LATEX_SPECIAL = re.compile("|".join(map(re.escape, _LATEX_SPECIALS)))
+def row_labels(row: LeaderboardRow) -> tuple[str, ...]:
+    """A row's factor levels, or its cell id when the grid has no factors."""
+    return row.levels or (row.cell,)
 
 
-def latex_escape(text: str) -> str:
-    """Plain text made safe for LaTeX text mode, in one pass (so ``\\`` is not escaped twice).
-
-    ``<``, ``>`` and ``|`` are replaced too: in pdflatex's default font encoding they print
-    as other glyphs (``<`` as an inverted exclamation mark).
-    """
-    return _LATEX_SPECIAL.sub(lambda match: _LATEX_SPECIALS[match.group()], text)
-
-
-def _resolve_factors(scores: pd.DataFrame, factors: Sequence[str] | None) -> tuple[str, ...]:
+def resolve_factors(scores: pd.DataFrame, factors: Sequence[str] | None) -> tuple[str, ...]:
+    """``factors``, or the scores table's ``attrs["factors"]``; refused when neither is set."""
     factors = scores.attrs.get("factors") if factors is None else factors
     if factors is None:
         raise BenchError(
@@ -275,7 +248,8 @@ def _resolve_factors(scores: pd.DataFrame, factors: Sequence[str] | None) -> tup
     return tuple(factors)
 
 
-def _resolve_metrics(scores: pd.DataFrame, metrics: Sequence[str] | None) -> tuple[str, ...]:
+def resolve_metrics(scores: pd.DataFrame, metrics: Sequence[str] | None) -> tuple[str, ...]:
+    """``metrics`` checked against the known ones, or every known metric the table holds."""
     if metrics is None:
         metrics = [m for m in METRICS if m in scores.columns]
         if not metrics:
@@ -287,6 +261,11 @@ def _resolve_metrics(scores: pd.DataFrame, metrics: Sequence[str] | None) -> tup
                 f"known metrics: {', '.join(METRIC_LABELS)}"
             )
     return tuple(metrics)
+
+
+def format_score(value: float, decimals: int = 3) -> str:
+    """A score with fixed decimals; NaN as an en dash."""
+    return MISSING if math.isnan(value) else f"{value:.{decimals}f}"
 
 
 def _resolve_sort(metrics: tuple[str, ...], sort: str | None) -> str:
@@ -309,11 +288,9 @@ def _check_scores(
     scores: pd.DataFrame,
     factors: tuple[str, ...],
     metrics: tuple[str, ...],
-    *,
-    extra: tuple[str, ...] = (),
 ) -> None:
     """Refuse tables the summaries would silently get wrong: missing columns, duplicates."""
-    needed = ["cell", *factors, "repeat", "fold", *extra, *metrics]
+    needed = ["cell", *factors, "repeat", "fold", *metrics]
     missing = [c for c in needed if c not in scores.columns]
     if missing:
         raise BenchError(
@@ -333,31 +310,42 @@ def _check_scores(
         raise BenchError(f"cell {varying.idxmax()!r} has more than one level of some factor")
 
 
-def _resolve_marks(
-    scores: pd.DataFrame, marks: Mapping[str, str] | None, legend: Mapping[str, str] | None
-) -> tuple[Mapping[str, str], Mapping[str, str]]:
-    marks, legend = dict(marks or {}), dict(legend or {})
-    unknown = sorted(set(marks) - set(scores["cell"].astype(str)))
-    if unknown:
-        raise BenchError(f"marks name cells that are not in the scores table: {unknown}")
-    unexplained = sorted(set(marks.values()) - set(legend))
-    if unexplained:
-        raise BenchError(
-            f"marks use symbol(s) {unexplained} without a legend: pass legend={{symbol: meaning}}"
+def _cells(scores: pd.DataFrame, factors: tuple[str, ...]) -> dict[str, dict]:
+    """Per cell, in order of first appearance: its levels, number of folds and of repeats."""
+    first = scores.drop_duplicates("cell")
+    sizes = scores.groupby("cell", sort=False).size()
+    repeats = scores.groupby("cell", sort=False)["repeat"].nunique()
+    levels = list(zip(*(first[f].astype(str) for f in factors))) if factors else [()] * len(first)
+    return {
+        str(cell): {"levels": tuple(lv), "n": int(sizes[cell]), "repeats": int(repeats[cell])}
+        for cell, lv in zip(first["cell"], levels, strict=True)
+    }
+
+
+def _summaries(
+    scores: pd.DataFrame, metrics: tuple[str, ...]
+) -> dict[str, Mapping[str, MetricSummary]]:
+    """Per cell and metric: mean, sd (ddof=1) and range of per-repeat means; NaN spreads."""
+    columns = list(metrics)
+    by_cell = scores.groupby("cell", sort=False)[columns]
+    by_repeat = scores.groupby(["cell", "repeat"], sort=False)[columns].mean(skipna=False)
+    by_repeat = by_repeat.groupby(level=0, sort=False)
+    tables = [
+        by_cell.mean(skipna=False),
+        by_cell.std(ddof=1, skipna=False),
+        by_repeat.min(skipna=False),
+        by_repeat.max(skipna=False),
+    ]
+    values = [table.loc[tables[0].index, columns].to_numpy(dtype=float) for table in tables]
+    return {
+        str(cell): MappingProxyType(
+            {
+                metric: MetricSummary(*(float(v[i, j]) for v in values))
+                for j, metric in enumerate(columns)
+            }
         )
-    return MappingProxyType(marks), MappingProxyType(legend)
-
-
-def _summarise(group: pd.DataFrame, metric: str) -> MetricSummary:
-    values = group[metric].to_numpy(dtype=float)
-    repeats = group["repeat"].to_numpy()
-    repeat_means = [values[repeats == r].mean() for r in np.unique(repeats)]
-    return MetricSummary(
-        mean=float(values.mean()),
-        sd=float(values.std(ddof=1)) if values.size > 1 else math.nan,
-        repeat_min=float(np.min(repeat_means)),
-        repeat_max=float(np.max(repeat_means)),
-    )
+        for i, cell in enumerate(tables[0].index)
+    }
 
 
 def _min_ranks(means: Sequence[float], *, lower_is_better: bool) -> list[int]:
@@ -367,19 +355,6 @@ def _min_ranks(means: Sequence[float], *, lower_is_better: bool) -> list[int]:
     return [int(1 + (valid.size if math.isnan(v) else np.sum(valid < v))) for v in values]
 
 
-def _row(
-    cell: object,
-    group: pd.DataFrame,
-    factors: tuple[str, ...],
-    rank: int,
-    summary: dict[str, MetricSummary],
-) -> LeaderboardRow:
-    levels = tuple(str(group[f].iloc[0]) for f in factors)
-    return LeaderboardRow(
-        cell=str(cell), levels=levels, rank=rank, n=len(group), scores=MappingProxyType(summary)
-    )
-
-
 def _best(rows: Sequence[LeaderboardRow], metric: str) -> float:
     means = np.array([row.scores[metric].mean for row in rows])
     if np.all(np.isnan(means)):
@@ -387,58 +362,26 @@ def _best(rows: Sequence[LeaderboardRow], metric: str) -> float:
     return float(np.nanmin(means) if metric in LOWER_IS_BETTER else np.nanmax(means))
 
 
-def _label_headers(factors: tuple[str, ...]) -> tuple[str, ...]:
-    return factors or ("cell",)
-
-
-def _labels(board: Leaderboard, row: LeaderboardRow) -> list[str]:
-    """The row's factor levels (or its cell id), the first followed by its mark if any."""
-    labels = list(row.levels or (row.cell,))
-    labels[0] += board.marks.get(row.cell, "")
-    return labels
-
-
-def _metric_headers(board: Leaderboard) -> list[str]:
-    return [METRIC_LABELS[m] for m in board.metrics]
-
-
 def _legend(board: Leaderboard) -> str:
-    """'† meaning; ‡ meaning' for the symbols some row carries, in legend order."""
+    """'↑ meaning; ↓ meaning' for the symbols some score carries, in legend order."""
     used = set(board.marks.values())
     return "; ".join(
         f"{symbol} {meaning}" for symbol, meaning in board.legend.items() if symbol in used
     )
 
 
-def _format(value: float, decimals: int) -> str:
-    return MISSING if math.isnan(value) else f"{value:.{decimals}f}"
-
-
-def _mean_sd(summary: MetricSummary, decimals: int, *, sep: str) -> str:
+def _score_entry(board: Leaderboard, row: LeaderboardRow, metric: str, decimals: int) -> Entry:
+    summary = row.scores[metric]
     if math.isnan(summary.mean):
+        score = MISSING
+    else:
+        score = f"{format_score(summary.mean, decimals)} ± {format_score(summary.sd, decimals)}"
+    mark = board.marks.get((row.cell, metric), "")
+    return number(score + (f" {mark}" if mark else ""), bold=board.is_best(row, metric))
+
+
+def _range(summary: MetricSummary, decimals: int) -> str:
+    if math.isnan(summary.repeat_min) or math.isnan(summary.repeat_max):
         return MISSING
-    return f"{_format(summary.mean, decimals)}{sep}{_format(summary.sd, decimals)}"
-
-
-def _md_score(board: Leaderboard, row: LeaderboardRow, metric: str, decimals: int) -> str:
-    text = _mean_sd(row.scores[metric], decimals, sep=" ± ")
-    return f"**{text}**" if board.is_best(row, metric) else text
-
-
-def _md_escape(text: str) -> str:
-    """A pipe would end a markdown table cell."""
-    return text.replace("|", r"\|")
-
-
-def _latex_row(board: Leaderboard, row: LeaderboardRow, decimals: int) -> str:
-    scores = []
-    for metric in board.metrics:
-        text = _mean_sd(row.scores[metric], decimals, sep=r" $\pm$ ")
-        text = text.replace("-", "$-$").replace(MISSING, "--")  # a math minus, TeX's en dash
-        scores.append(rf"\textbf{{{text}}}" if board.is_best(row, metric) else text)
-    labels = [latex_escape(label) for label in _labels(board, row)]
-    return _latex_line([str(row.rank), *labels, str(row.n), *scores])
-
-
-def _latex_line(cells: Sequence[str]) -> str:
-    return " & ".join(cells) + r" \\"
+    low, high = (format_score(v, decimals) for v in (summary.repeat_min, summary.repeat_max))
+    return f"{low} – {high}"

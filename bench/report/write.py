@@ -1,104 +1,144 @@
-"""``bench report``: read the store, never train, and write reports/<suite>/."""
+"""``bench report``: read the store, never train, and write ``reports/<suite>/``.
+
+Always written: ``report.md`` (the whole report), ``folds.csv`` (every fold result at full
+precision) and ``figures/*.png|pdf``. With ``latex``: ``leaderboard.tex`` and
+``comparisons.tex`` (booktabs fragments to ``\\input`` into a paper) and ``report.tex`` (a
+standalone document for plain pdflatex). With ``html``: ``report.html``. The same store gives
+the same files, except the "generated:" line of the provenance block.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.config.spec import Suite
 from bench.errors import BenchError
+from bench.report.appendix import folds_csv
+from bench.report.document import Analysis, Document, build_document
+from bench.report.figures import FIGURES, FigureContext, FigureSet, draw_figures
+from bench.report.html_report import html_document
+from bench.report.inputs import ReportInputs, load_inputs
+from bench.report.latex_report import latex_document
 from bench.report.leaderboard import (
     build_leaderboard,
-    render_folds_markdown,
     render_latex,
-    render_markdown,
+    resolve_factors,
+    with_marks,
 )
-from bench.store.db import Store
-from bench.store.scores import load_scores
+from bench.report.markdown_report import markdown_document
+from bench.report.provenance import provenance_lines
+from bench.report.significance import baseline_marks, compare_with_baseline, comparison_table
+from bench.report.table import to_latex
+from bench.report.target import ReportTarget, target_from_suite
 
 
 @dataclass(frozen=True)
 class ReportRequest:
+    """Options of ``bench report``; None falls back to the suite's ``[report]`` settings."""
+
     latex: bool = False
+    html: bool = False
     metrics: tuple[str, ...] | None = None
     sort: str | None = None
+    baseline: str | None = None
 
 
-def write_report(suite: Suite, *, request: ReportRequest = ReportRequest()) -> list[Path]:
-    """Write the leaderboard (markdown, and LaTeX when asked); return the files written."""
-    if not suite.store_path.is_file():
-        raise BenchError(
-            f"{suite.store_path}: no results yet for suite '{suite.name}'; "
-            f"run `bench run {suite.path}` first"
-        )
-    store = Store(suite.store_path)
-    try:
-        scores = load_scores(store, suite_hash=suite.hash, profile=suite.profile)
-        run = store.latest_run(suite_hash=suite.hash, profile=suite.profile)
-    finally:
-        store.close()
+def write_report(
+    source: Suite | ReportTarget, *, request: ReportRequest = ReportRequest()
+) -> list[Path]:
+    """Write the report of ``source`` (a suite or a resolved target); return the files."""
+    target = source if isinstance(source, ReportTarget) else target_from_suite(source)
+    if not target.store_path.is_file():
+        raise BenchError(f"{target.store_path}: {target.hint}")
+    inputs = load_inputs(target.store_path, suite_hash=target.suite_hash, profile=target.profile)
+    analysis = analyse(target, inputs, request=request)
+    out = target.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    context = FigureContext(
+        inputs=inputs,
+        board=analysis.board,
+        baseline=analysis.comparisons.baseline,
+        classes=target.classes,
+    )
+    figures = draw_figures(context, out / "figures")
+    _remove_stale_figures(out / "figures", figures)
+    document = build_document(target=target, inputs=inputs, analysis=analysis, figures=figures)
+    board = analysis.board
+    files = [
+        _write(out / "report.md", markdown_document(document)),
+        _write(
+            out / "folds.csv",
+            folds_csv(inputs.scores, inputs.folds, metrics=board.metrics, factors=board.factors),
+        ),
+    ]
+    if request.latex:
+        files += _latex_files(out, target, analysis, document)
+    if request.html:
+        files.append(_write(out / "report.html", html_document(document)))
+    return files + [out / path for f in figures.files for path in (f.png, f.pdf)]
+
+
+def analyse(target: ReportTarget, inputs: ReportInputs, *, request: ReportRequest) -> Analysis:
+    """The leaderboard with its significance marks, the comparisons and the provenance."""
+    scores = inputs.scores
+    factors = target.factors if target.factors is not None else resolve_factors(scores, None)
     board = build_leaderboard(
         scores,
-        metrics=request.metrics or suite.report.metrics,
-        sort=request.sort or suite.report.sort,
-        factors=suite.factors,
+        metrics=request.metrics or target.metrics,
+        sort=request.sort or target.sort,
+        factors=factors,
     )
-    out = suite.reports_dir / suite.name
-    out.mkdir(parents=True, exist_ok=True)
-    header = provenance_lines(suite, run, scores)
-    files = [_write(out / "leaderboard.md", _markdown(suite, board, header, scores))]
-    if request.latex:
-        files.append(_write(out / "leaderboard.tex", _latex(suite, board, header)))
+    comparisons = compare_with_baseline(
+        scores,
+        metrics=board.metrics,
+        factors=board.factors,
+        baseline=request.baseline or target.baseline,
+    )
+    board = with_marks(board, *baseline_marks(comparisons, scores))
+    provenance = provenance_lines(
+        name=target.name,
+        suite_hash=inputs.suite_hash,
+        profile=inputs.profile,
+        protocol=target.protocol,
+        runs=inputs.runs,
+        cells=len(board.rows),
+        folds=len(scores),
+    )
+    return Analysis(board=board, comparisons=comparisons, provenance=provenance)
+
+
+def _latex_files(
+    out: Path, target: ReportTarget, analysis: Analysis, document: Document
+) -> list[Path]:
+    caption = (
+        f"{target.description or target.name}. Mean ± sd over outer test folds × repeats; "
+        "best per column in bold."
+    )
+    files = [
+        _write(
+            out / "leaderboard.tex",
+            render_latex(analysis.board, caption=caption, label=f"tab:{target.name}-leaderboard"),
+        )
+    ]
+    if analysis.comparisons.comparisons:
+        table = comparison_table(analysis.comparisons)
+        files.append(
+            _write(out / "comparisons.tex", to_latex(table, label=f"tab:{target.name}-comparisons"))
+        )
+    files.append(_write(out / "report.tex", latex_document(document)))
     return files
 
 
-def provenance_lines(suite: Suite, run: dict | None, scores) -> list[str]:
-    info = (run or {}).get("provenance", {})
-    versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
-    hardware = info.get("hardware", {})
-    return [
-        f"suite: {suite.name} (hash {suite.hash}, profile {suite.profile})",
-        f"protocol: {suite.protocol.folds}-fold stratified group CV × {suite.protocol.repeats} "
-        f"repeat(s); {scores['cell'].nunique()} cells, {len(scores)} fold results",
-        f"versions: {versions or 'unknown'}",
-        f"hardware: {hardware.get('cpu', 'unknown')} ({hardware.get('cpus', '?')} CPUs)",
-        f"git commit: {info.get('git_commit') or 'unknown'}",
-        f"generated: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-    ]
-
-
-def _markdown(suite: Suite, board, header: list[str], scores) -> str:
-    parts = [
-        f"# {suite.name}: leaderboard",
-        "",
-        suite.description,
-        "",
-        render_markdown(board),
-        "",
-        "Mean ± sd over outer test folds × repeats; best per column in bold.",
-        "",
-        "## Provenance",
-        "",
-        *[f"- {line}" for line in header],
-        "",
-        "## Per-fold scores",
-        "",
-        render_folds_markdown(scores, metrics=board.metrics, factors=board.factors),
-        "",
-    ]
-    return "\n".join(parts)
-
-
-def _latex(suite: Suite, board, header: list[str]) -> str:
-    caption = (
-        f"{suite.description or suite.name}. Mean ± sd over outer test folds × repeats; "
-        "best per column in bold."
-    )
-    table = render_latex(board, caption=caption, label=f"tab:{suite.name}-leaderboard")
-    return "\n".join([*(f"% {line}" for line in header), table])
+def _remove_stale_figures(directory: Path, figures: FigureSet) -> None:
+    """Delete figures an earlier report drew that these results no longer give."""
+    drawn = {f.stem for f in figures.files}
+    for stem, _ in FIGURES:
+        if stem not in drawn:
+            for suffix in (".png", ".pdf"):
+                (directory / f"{stem}{suffix}").unlink(missing_ok=True)
 
 
 def _write(path: Path, text: str) -> Path:
-    path.write_text(text if text.endswith("\n") else text + "\n")
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     return path

@@ -106,6 +106,16 @@ class Store:
             "UPDATE runs SET ended = ?, status = ? WHERE id = ?", (time.time(), status, run_id)
         )
 
+    def close_abandoned_runs(self, *, status: str = "killed") -> int:
+        """Mark runs still 'running' as ``status``; call only while holding the run lock."""
+        cursor = self.db.execute("UPDATE runs SET status = ? WHERE status = 'running'", (status,))
+        return cursor.rowcount
+
+    def integrity_check(self) -> str:
+        """SQLite's own consistency check of the whole file: 'ok', or what is wrong."""
+        rows = self.db.execute("PRAGMA integrity_check").fetchall()
+        return "; ".join(row[0] for row in rows)
+
     def latest_run(self, *, suite_hash: str | None = None, profile: str | None = None):
         query = (
             "SELECT id, suite, suite_hash, profile, command, started, ended, status, "

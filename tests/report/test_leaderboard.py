@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 
 from bench.errors import BenchError
+from bench.report.appendix import folds_table
 from bench.report.leaderboard import (
     build_leaderboard,
-    latex_escape,
-    render_folds_markdown,
+    ranges_table,
     render_latex,
     render_markdown,
 )
+from bench.report.table import latex_escape, to_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -51,7 +52,7 @@ SCORES = {
         "c3": [-0.10, 0.00, -0.20, -0.10, 0.10, -0.10],
     },
 }
-LEGEND = {"†": "better than small_cnn/adam (corrected resampled t-test, Holm p < 0.05)"}
+LEGEND = {"↑": "better than small_cnn/adam (corrected resampled t-test, Holm p < 0.05)"}
 BOLD = {  # (metric header, cell) of each best mean: highest, lowest for loss, ties both
     ("Accuracy", "c3"),
     ("AUC", "c1"),
@@ -83,7 +84,7 @@ def fixed_scores(*, attrs=True):
 
 
 def fixed_board():
-    return build_leaderboard(fixed_scores(), marks={"c2": "†"}, legend=LEGEND)
+    return build_leaderboard(fixed_scores(), marks={("c2", "auc"): "↑"}, legend=LEGEND)
 
 
 def fixed_latex():
@@ -131,12 +132,13 @@ def test_best_mean_is_bold_in_markdown_lowest_for_loss_and_every_tie():
     cells = markdown_cells(render_markdown(fixed_board()))
     by_label = {levels[0]: cell for cell, levels in CELLS.items()}
     bold = {
-        (header, by_label[label.rstrip("†")])
+        (header, by_label[label])
         for (header, label), text in cells.items()
         if text.startswith("**")
     }
     assert bold == BOLD
-    assert cells[("Loss", "efficientnet_b0†")] == "**0.242 ± 0.038**"
+    assert cells[("Loss", "efficientnet_b0")] == "**0.242 ± 0.038**"
+    assert cells[("AUC", "efficientnet_b0")] == "**0.833 ± 0.032 ↑**"
 
 
 def test_best_mean_is_bold_in_latex():
@@ -191,18 +193,24 @@ def test_factors_argument_overrides_attrs_and_no_factors_shows_cell_ids():
     assert markdown_cells(plain)[("AUC", "c3")] == "0.604 ± 0.094"
 
 
-def test_marks_need_a_legend_and_known_cells():
-    with pytest.raises(BenchError, match=r"symbol\(s\) \['‡'\] without a legend"):
-        build_leaderboard(fixed_scores(), marks={"c1": "‡"}, legend=LEGEND)
-    with pytest.raises(BenchError, match=r"not in the scores table: \['c9'\]"):
-        build_leaderboard(fixed_scores(), marks={"c9": "†"}, legend=LEGEND)
+def test_marks_need_a_legend_and_known_cells_and_metrics():
+    with pytest.raises(BenchError, match=r"symbol\(s\) \['↓'\] without a legend"):
+        build_leaderboard(fixed_scores(), marks={("c1", "auc"): "↓"}, legend=LEGEND)
+    with pytest.raises(BenchError, match=r"not in the table: \[\('c9', 'auc'\)\]"):
+        build_leaderboard(fixed_scores(), marks={("c9", "auc"): "↑"}, legend=LEGEND)
+    with pytest.raises(BenchError, match=r"not in the table: \[\('c1', 'brier'\)\]"):
+        build_leaderboard(fixed_scores(), marks={("c1", "brier"): "↑"}, legend=LEGEND)
 
 
-def test_legend_line_only_when_a_row_is_marked():
-    assert render_markdown(fixed_board()).endswith(f"\n\n† {LEGEND['†']}\n")
+def test_legend_line_only_when_a_score_is_marked():
+    assert render_markdown(fixed_board()).endswith(f"\n\n↑ {LEGEND['↑']}\n")
     unmarked = build_leaderboard(fixed_scores(), legend=LEGEND)
-    assert "†" not in render_markdown(unmarked)
-    assert "†" not in render_latex(unmarked) and "footnotesize" not in render_latex(unmarked)
+    assert "↑" not in render_markdown(unmarked)
+    assert "uparrow" not in render_latex(unmarked) and "footnotesize" not in render_latex(unmarked)
+
+
+def test_marks_become_math_arrows_in_latex():
+    assert r"\textbf{0.833 $\pm$ 0.032 $\uparrow$}" in fixed_latex()
 
 
 @pytest.mark.parametrize(
@@ -295,7 +303,10 @@ def test_latex_table_compiles_with_plain_pdflatex(tmp_path):
 
 
 def test_folds_appendix_has_one_row_per_cell_repeat_and_fold():
-    text = render_folds_markdown(fixed_scores(), metrics=["auc", "loss"])
+    scores = fixed_scores()
+    text = to_markdown(
+        folds_table(scores, metrics=["auc", "loss"], factors=scores.attrs["factors"])
+    )
     lines = text.splitlines()
     assert [c.strip() for c in lines[0].strip("|").split("|")] == [
         "backbone",
@@ -312,6 +323,23 @@ def test_folds_appendix_has_one_row_per_cell_repeat_and_fold():
     assert rows[0] == ["efficientnet_b0", "sgd", "0", "0", "40", "20", "0.812", "0.300"]
     assert rows[-1] == ["small_cnn", "adam", "1", "2", "40", "20", "0.500", "0.550"]
     assert [row[0] for row in rows] == sorted(row[0] for row in rows)
+
+
+def test_folds_appendix_stops_at_the_limit_and_says_where_the_rest_is():
+    scores = fixed_scores()
+    table = folds_table(scores, metrics=["auc"], factors=scores.attrs["factors"], limit=5)
+    assert len(table.rows) == 5
+    assert table.note == "The first 5 of 18 fold results; folds.csv holds all of them."
+
+
+def test_repeat_ranges_are_the_extreme_per_repeat_means():
+    table = ranges_table(fixed_board())
+    row = {r[0].text: r for r in table.rows}["small_cnn"]
+    # small_cnn accuracy: repeat 0 mean 0.9167, repeat 1 mean 0.9333
+    assert [e.text for e in row[2:4]] == ["2", "0.917 – 0.933"]
+    assert fixed_board().has_repeats
+    single = fixed_scores()
+    assert not build_leaderboard(single[single.repeat == 0]).has_repeats
 
 
 def test_import_stays_light():

@@ -1,0 +1,46 @@
+"""The provenance block: which suite, profile and hash, protocol, versions, hardware, date.
+
+Everything comes from the store's latest run of the suite, except the last line, the date the
+report was generated, which is the only line two reports of the same store differ in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+
+def provenance_lines(
+    *,
+    name: str,
+    suite_hash: str,
+    profile: str,
+    protocol: str | None,
+    runs: Sequence[Mapping[str, object]],
+    cells: int,
+    folds: int,
+) -> tuple[str, ...]:
+    """The block, one fact per line, the generation date (UTC) last."""
+    info = (runs[-1] if runs else {}).get("provenance", {})
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(info.get("versions", {}).items()))
+    hardware = info.get("hardware", {})
+    now = dt.datetime.now(dt.UTC)
+    lines = [f"suite: {name} (hash {suite_hash}, profile {profile})"]
+    lines += [f"protocol: {protocol}"] if protocol else []
+    lines += [f"source: {info['source']}"] if "source" in info else []
+    lines += [
+        f"results: {cells} cells, {folds} fold results, {len(runs)} run(s)",
+        f"versions: {versions or 'unknown'}",
+        f"hardware: {_hardware(hardware)}",
+        f"git commit: {info.get('git_commit') or 'unknown'}",
+        f"generated: {now.strftime('%Y-%m-%d %H:%M UTC')}",
+    ]
+    return tuple(lines)
+
+
+def _hardware(hardware: Mapping[str, object]) -> str:
+    if not hardware:
+        return "unknown"
+    text = f"{hardware.get('cpu') or 'unknown CPU'} ({hardware.get('cpus', '?')} CPUs)"
+    gpus = hardware.get("gpus")
+    return text + (f", GPUs {gpus}" if gpus else "")

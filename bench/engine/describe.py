@@ -6,6 +6,7 @@ from collections import Counter
 
 from bench.data.sources import load_dataset
 from bench.engine.plan import Plan
+from bench.report.provenance import near_duplicate_line
 
 
 def describe_plan(plan: Plan) -> str:
@@ -26,19 +27,8 @@ def describe_plan(plan: Plan) -> str:
         f"{suite.protocol.repeats} repeat(s) × {len(suite.cells)} cells)",
     ]
     lines += [f"  stage {job.label} ({job.hyper.epochs} epochs)" for job in plan.stage_jobs]
-    lines += ["", near_duplicate_line(plan)]
+    lines += ["", near_duplicate_line(plan.near_duplicates)]
     return "\n".join(lines)
-
-
-def near_duplicate_line(plan: Plan) -> str:
-    pairs = plan.near_duplicates
-    if not pairs:
-        return "near-duplicates across outer folds: none"
-    shown = ", ".join(f"{a} ~ {b}" for a, b, _ in pairs[:3])
-    return (
-        f"near-duplicates across outer folds: {len(pairs)} pair(s) ({shown}"
-        f"{', ...' if len(pairs) > 3 else ''}); check for repeated images of one patient"
-    )
 
 
 def _dataset_line(plan: Plan, name: str) -> str:

@@ -7,8 +7,6 @@ and return records; only the coordinator writes the results database.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from bench.config.spec import Cell, StageSpec, Suite
 from bench.data.sources import load_dataset
 from bench.data.splits import holdout
 from bench.engine import tuning
+from bench.engine.artifacts import load_weights, save_stage
 from bench.engine.plan import FoldJob, Hyper, StageJob, stage_classes
 from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
@@ -89,7 +88,7 @@ def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
         seed=job.seed,
     )
     result = worker.fit(spec, Arrays(x[fit], y[fit], x[val], y[val]), start)
-    path = save_weights(worker.artifacts, job.hash, backbone_weights(result.model))
+    path = save_stage(worker.artifacts, job.hash, backbone_weights(result.model), result.history)
     return str(path), result.history
 
 
@@ -253,19 +252,3 @@ def _fit_spec(
         augment=suite.augmentation if cell is not None and cell.augment else None,
         balance=suite.balance if cell is not None else "none",
     )
-
-
-def save_weights(directory: Path, job: str, weights: list[np.ndarray]) -> Path:
-    """Write weights atomically: a partial file is never taken for a complete one."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{job}.npz"
-    handle, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    with os.fdopen(handle, "wb") as file:
-        np.savez(file, *weights)
-    os.replace(tmp, path)
-    return path
-
-
-def load_weights(directory: Path, job: str) -> list[np.ndarray]:
-    with np.load(directory / f"{job}.npz") as data:
-        return [data[f"arr_{i}"] for i in range(len(data.files))]

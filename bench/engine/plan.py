@@ -262,11 +262,10 @@ def _stage_job(suite, backbone, options, stage, hyper, parent, weights, scope) -
         data,
         parent or weights,
         versions(),
-        *([scope] if scope else []),
     ]
-    seed = derive_seed(suite.seed, content_hash(content))
+    seed = derive_seed(suite.seed, content_hash(content))  # a private copy trains the same
     return StageJob(
-        hash=content_hash([*content, seed]),
+        hash=content_hash([*content, seed, *([scope] if scope else [])]),
         backbone=backbone,
         backbone_options=options,
         stage=stage,

@@ -13,11 +13,11 @@ whose weights file is missing (or truncated) is trained again when a pending job
 from __future__ import annotations
 
 import time
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
 from bench.config.spec import Suite
+from bench.engine.artifacts import is_complete, load_history, weights_file
 from bench.engine.executors import (
     Executor,
     ExecutorSpec,
@@ -26,11 +26,11 @@ from bench.engine.executors import (
     make_task,
     open_executor,
 )
-from bench.engine.executors.task import weights_file
 from bench.engine.lock import run_lock
 from bench.engine.plan import FoldJob, Plan, StageJob, make_plan
 from bench.engine.provenance import provenance
 from bench.errors import BenchError
+from bench.report.provenance import near_duplicate_line
 from bench.store.db import PlanRow, Store
 
 
@@ -45,6 +45,7 @@ class RunSummary:
     models_reused: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (label, error)
     interrupted: bool = False
+    near_duplicates: tuple[tuple[str, str, int], ...] = ()  # target images across outer folds
 
     def lines(self) -> list[str]:
         lines = [
@@ -53,6 +54,7 @@ class RunSummary:
             f"{len(self.failed)} failed",
             f"shared stages: {self.stages_trained} trained, {self.stages_reused} reused",
             f"compiled models: {self.models_built} built, {self.models_reused} reused",
+            near_duplicate_line(self.near_duplicates),
         ]
         for error, count in Counter(error for _, error in self.failed).most_common():
             lines.append(f"  {count} × {error}")
@@ -92,7 +94,7 @@ def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary
     """Train every job of ``suite`` not stored yet; Ctrl-C returns an interrupted summary."""
     started = time.time()
     with run_lock(suite.store_path.parent, wait=options.wait):
-        plan = make_plan(suite)
+        plan = make_plan(suite, share_stages=options.reuse)
         store = Store(suite.store_path)
         try:
             return _run(plan, store, options, started)
@@ -101,11 +103,12 @@ def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary
 
 
 def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSummary:
-    suite, summary, run_id, status = plan.suite, RunSummary(), None, "done"
+    suite, run_id, status = plan.suite, None, "done"
+    summary = RunSummary(near_duplicates=plan.near_duplicates)
     store.close_abandoned_runs()  # we hold the lock: a run still marked running was killed
     try:
         with open_executor(options.executor, suite=suite, reuse=options.reuse) as executor:
-            where = _provenance(suite, executor)
+            where = {**_provenance(suite, executor), "near_duplicates": plan.near_duplicates}
             run_id = store.begin_run(
                 suite=suite.name,
                 suite_hash=suite.hash,
@@ -184,6 +187,7 @@ def _execute(
     executor: Executor,
 ) -> None:
     statuses = store.job_statuses([j.hash for j in (*plan.stage_jobs, *plan.fold_jobs)])
+    _adopt_stages(plan, store, run_id, statuses)
     folds = _pending_folds(plan.fold_jobs, statuses, options, summary)
     stages, unavailable = _pending_stages(plan, folds, statuses, options, summary)
     runnable, blocked = _split_blocked([*stages, *folds], unavailable)
@@ -207,6 +211,23 @@ def _execute(
         )
 
 
+def _adopt_stages(plan: Plan, store: Store, run_id: int, statuses: dict) -> None:
+    """Record stages whose artifact is on disk but not in this store (trained by another
+    suite, or by a run killed between writing the file and storing the job) as done."""
+    directory = plan.suite.artifacts_dir
+    for job in plan.stage_jobs:
+        if statuses.get(job.hash) != "done" and is_complete(directory, job.hash):
+            store.record_stage(
+                job=job.hash,
+                label=job.label,
+                run_id=run_id,
+                started=time.time(),
+                artifact=str(weights_file(directory, job.hash)),
+                history=load_history(directory, job.hash),
+            )
+            statuses[job.hash] = "done"
+
+
 def _pending_folds(jobs, statuses: dict, options: RunOptions, summary: RunSummary) -> list:
     pending = []
     for job in jobs:
@@ -228,7 +249,7 @@ def _pending_stages(
     kept = {
         job.hash
         for job in plan.stage_jobs
-        if statuses.get(job.hash) == "done" and _weights_ok(plan.suite, job.hash)
+        if statuses.get(job.hash) == "done" and is_complete(plan.suite.artifacts_dir, job.hash)
     }
     needed = {job.parent for job in folds if job.parent}
     for job in reversed(plan.stage_jobs):  # children before parents
@@ -245,12 +266,6 @@ def _pending_stages(
         elif job.hash in needed:
             pending.append(job)
     return pending, unavailable
-
-
-def _weights_ok(suite: Suite, job: str) -> bool:
-    """A complete weights file: present, and a readable zip (np.savez writes one)."""
-    path = weights_file(suite.artifacts_dir, job)
-    return path.is_file() and zipfile.is_zipfile(path)
 
 
 def _split_blocked(jobs: list, unavailable: set[str]) -> tuple[list, list]:

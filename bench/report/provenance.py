@@ -32,6 +32,7 @@ def provenance_lines(
         f"results: {cells} cells, {folds} fold results, {len(runs)} run(s)",
         f"versions: {versions or 'unknown'}",
         f"hardware: {_hardware(hardware)}",
+        *_near_duplicates(info),
         f"git commit: {info.get('git_commit') or 'unknown'}",
         f"generated: {now.strftime('%Y-%m-%d %H:%M UTC')}",
     ]
@@ -42,5 +43,21 @@ def _hardware(hardware: Mapping[str, object]) -> str:
     if not hardware:
         return "unknown"
     text = f"{hardware.get('cpu') or 'unknown CPU'} ({hardware.get('cpus', '?')} CPUs)"
-    gpus = hardware.get("gpus")
-    return text + (f", GPUs {gpus}" if gpus else "")
+    gpus = [gpu.get("name", "unknown") for gpu in hardware.get("gpus") or ()]
+    return text + (f", GPU {' + '.join(gpus)}" if gpus else "")
+
+
+def _near_duplicates(info: Mapping[str, object]) -> list[str]:
+    """The run's near-duplicate check, when the run made one."""
+    return [near_duplicate_line(info["near_duplicates"])] if "near_duplicates" in info else []
+
+
+def near_duplicate_line(pairs) -> str:
+    """Look-alike target images in different outer folds: possibly one patient twice."""
+    if not pairs:
+        return "near-duplicates across outer folds: none"
+    shown = ", ".join(f"{a} ~ {b}" for a, b, _ in pairs[:3])
+    return (
+        f"near-duplicates across outer folds: {len(pairs)} pair(s) ({shown}"
+        f"{', ...' if len(pairs) > 3 else ''}); check for repeated images of one patient"
+    )

@@ -170,7 +170,8 @@ def _train(plan: Plan, job: FoldJob):
 
 
 def _ensure_stage(plan: Plan, job_hash: str | None, worker) -> None:
-    from bench.engine.execute import load_weights, run_stage_job
+    from bench.engine.artifacts import load_weights
+    from bench.engine.execute import run_stage_job
 
     if job_hash is None:
         return

@@ -13,8 +13,12 @@ import numpy as np
 
 from bench.config.spec import AugmentSpec
 
-SCIPY_MODES = {"nearest": "nearest", "constant": "constant", "reflect": "reflect",
-               "wrap": "grid-wrap"}
+SCIPY_MODES = {
+    "nearest": "nearest",
+    "constant": "constant",
+    "reflect": "reflect",
+    "wrap": "grid-wrap",
+}
 
 
 def augment_batch(x: np.ndarray, spec: AugmentSpec, rng: np.random.Generator) -> np.ndarray:
@@ -25,8 +29,9 @@ def augment_batch(x: np.ndarray, spec: AugmentSpec, rng: np.random.Generator) ->
     return out
 
 
-def mixup(x: np.ndarray, y: np.ndarray, alpha: float,
-          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def mixup(
+    x: np.ndarray, y: np.ndarray, alpha: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """MixUp (Zhang et al. 2018): convex combinations of image pairs and of their targets."""
     lam = rng.beta(alpha, alpha, size=len(x)).astype(x.dtype)
     partner = rng.permutation(len(x))
@@ -56,13 +61,25 @@ def _affine(image: np.ndarray, spec: AugmentSpec, rng: np.random.Generator) -> n
     angle = math.radians(rng.uniform(-spec.rotation, spec.rotation))
     shear = math.radians(rng.uniform(-spec.shear, spec.shear))
     zoom = rng.uniform(1 - spec.zoom, 1 + spec.zoom)
-    shift = np.array([rng.uniform(-spec.height_shift, spec.height_shift) * h,
-                      rng.uniform(-spec.width_shift, spec.width_shift) * w])
+    shift = np.array(
+        [
+            rng.uniform(-spec.height_shift, spec.height_shift) * h,
+            rng.uniform(-spec.width_shift, spec.width_shift) * w,
+        ]
+    )
     rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     matrix = rotation @ np.array([[1, -math.sin(shear)], [0, math.cos(shear)]]) / zoom
     centre = np.array([(h - 1) / 2, (w - 1) / 2])
     offset = centre - matrix @ centre - shift
-    channels = [ndimage.affine_transform(image[..., c], matrix, offset=offset, order=1,
-                                         mode=SCIPY_MODES[spec.fill_mode], cval=0.0)
-                for c in range(image.shape[-1])]
+    channels = [
+        ndimage.affine_transform(
+            image[..., c],
+            matrix,
+            offset=offset,
+            order=1,
+            mode=SCIPY_MODES[spec.fill_mode],
+            cval=0.0,
+        )
+        for c in range(image.shape[-1])
+    ]
     return np.stack(channels, axis=-1)

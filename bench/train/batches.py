@@ -24,9 +24,18 @@ class ShuffledBatches(keras.utils.PyDataset):
     augmentation. ``labels`` are the integer classes that balancing works on.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, *, labels: np.ndarray, batch_size: int,
-                 seed: int, prepare: Callable[[np.ndarray], np.ndarray],
-                 augment: AugmentSpec | None = None, balance: str = "none"):
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        labels: np.ndarray,
+        batch_size: int,
+        seed: int,
+        prepare: Callable[[np.ndarray], np.ndarray],
+        augment: AugmentSpec | None = None,
+        balance: str = "none",
+    ):
         super().__init__()
         self.x, self.y, self.labels = x, y, labels
         self.batch_size, self.seed = batch_size, seed
@@ -39,7 +48,7 @@ class ShuffledBatches(keras.utils.PyDataset):
         return -(-len(self.order) // self.batch_size)
 
     def __getitem__(self, index: int):
-        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         rng = np.random.default_rng([self.seed, self.epoch, index])
         x, y = self.x[rows], self.y[rows]
         if self.augment is not None:
@@ -90,5 +99,6 @@ def undersample(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A fresh random subset of every class down to the minority count, each epoch."""
     classes = np.unique(labels)
     target = min(np.sum(labels == c) for c in classes)
-    return np.concatenate([rng.choice(np.flatnonzero(labels == c), size=target, replace=False)
-                           for c in classes])
+    return np.concatenate(
+        [rng.choice(np.flatnonzero(labels == c), size=target, replace=False) for c in classes]
+    )

@@ -141,6 +141,7 @@ def fit_stage(
     history = model.fit(
         batches,
         epochs=spec.epochs,
+        shuffle=False,  # ShuffledBatches orders batches from its own seed
         callbacks=[stopper, schedule, *callbacks],
         verbose=0,
         validation_data=(

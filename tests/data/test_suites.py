@@ -43,9 +43,11 @@ def test_paper_dataset_reads_the_layout_the_readme_gives(path, spec, tmp_path, m
     assert key in README_LAYOUT, f"document where {key} goes in README 'Real data' and here"
     folder, classes = README_LAYOUT[key]
     assert spec.location == folder
+    side = spec.option("tile") or 48  # one tile per picture when the profile tiles
     for index, name in enumerate(classes):
         for i in range(2):
-            save(tmp_path / folder / name / f"{name}_{i}.png", picture(10 * index + i))
+            image = picture(10 * index + i, width=side, height=side)
+            save(tmp_path / folder / name / f"{name}_{i}.png", image)
             save(tmp_path / folder / name / f"{name}_{i}_mask.png", picture(0, channels=1))
     monkeypatch.chdir(tmp_path)
     suite = load_suite(path, profile="paper")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.config import load_suite
+from bench.engine.artifacts import weights_file
 from bench.engine.executors import task
-from bench.engine.executors.task import weights_file
 from bench.engine.runner import RunOptions, run_suite
 from bench.store.db import Store
 

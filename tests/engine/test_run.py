@@ -9,7 +9,7 @@ from bench.config import load_suite
 from bench.engine import execute
 from bench.engine.plan import make_plan
 from bench.engine.runner import RunOptions, run_suite
-from bench.report.write import write_report
+from bench.report.write import ReportRequest, write_report
 from bench.store.db import Store
 from bench.store.scores import load_scores
 
@@ -91,13 +91,13 @@ def test_outer_folds_are_leak_free(finished):
 
 def test_report_writes_markdown_and_latex(finished):
     suite, _ = finished
-    files = write_report(
-        suite, request=__import__("bench.report.write", fromlist=["x"]).ReportRequest(latex=True)
-    )
-    assert [f.name for f in files] == ["leaderboard.md", "leaderboard.tex"]
+    files = write_report(suite, request=ReportRequest(latex=True))
+    names = [f.name for f in files]
+    assert names[:2] == ["report.md", "folds.csv"]
+    assert {"leaderboard.tex", "report.tex"} <= set(names)
     markdown = files[0].read_text()
     assert markdown.count("| small_cnn") >= 4 and "**" in markdown and suite.hash in markdown
-    assert "\\toprule" in files[1].read_text()
+    assert "\\toprule" in files[names.index("leaderboard.tex")].read_text()
 
 
 def test_failed_job_is_stored_skipped_and_retried(write_suite, monkeypatch):
@@ -155,3 +155,33 @@ def test_graph_reuse_changes_speed_not_results(write_suite):
     tb = load_scores(sb, suite_hash=fresh.hash, profile="default")
     np.testing.assert_array_equal(ta["auc"].to_numpy(), tb["auc"].to_numpy())
     np.testing.assert_array_equal(ta["loss"].to_numpy(), tb["loss"].to_numpy())
+
+
+def test_second_suite_reuses_the_shared_pretraining_stage(write_suite):
+    one_cell = {
+        'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]',
+        'strategy = ["scratch", "ctl"]': 'strategy = ["ctl"]',
+    }
+    first = load_suite(write_suite(replace=one_cell))
+    other_target = {
+        **one_cell,
+        'name = "tiny"': 'name = "other"',
+        "difficulty = 0.2": "difficulty = 0.6",
+    }
+    second = load_suite(write_suite(replace=other_target, name="other.toml"))
+    assert first.artifacts_dir == second.artifacts_dir and first.hash != second.hash
+    assert run_suite(first, options=QUIET).stages_trained == 1
+    summary = run_suite(second, options=QUIET)
+    assert (summary.stages_trained, summary.stages_reused, summary.folds_trained) == (0, 1, 3)
+    store = Store(second.store_path)
+    (job, status), *others = store.db.execute("SELECT hash, status FROM jobs WHERE kind = 'stage'")
+    assert status == "done" and others == []  # recorded here, with its learning curve
+    assert store.db.execute("SELECT COUNT(*) FROM histories WHERE job = ?", (job,)).fetchone()[0]
+    store.close()
+
+
+def test_without_reuse_every_fold_trains_its_own_copy_of_the_stage(write_suite):
+    suite = load_suite(write_suite(replace={'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]'}))
+    summary = run_suite(suite, options=RunOptions(progress=False, reuse=False))
+    assert summary.stages_trained == 3  # the ctl cell's three folds; scratch has no stage
+    assert summary.stages_reused == 0 and summary.models_reused == 0

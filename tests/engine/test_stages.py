@@ -4,7 +4,8 @@ import numpy as np
 
 from bench.config import load_suite
 from bench.config.spec import HeadSpec
-from bench.engine.execute import Worker, _stage_data, load_weights, run_stage_job
+from bench.engine.artifacts import load_weights
+from bench.engine.execute import Worker, _stage_data, run_stage_job
 from bench.engine.plan import make_plan, stage_classes
 from bench.models.build import BACKBONE
 from bench.train.fit import Arrays, FitSpec, ModelKey, ModelPool, fit_stage

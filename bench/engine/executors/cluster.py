@@ -25,14 +25,13 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+from bench.engine.artifacts import weights_file, write_artifact
 from bench.engine.executors.local import WorkerProcess, thread_env, usable_cores
 from bench.engine.executors.task import (
     Outcome,
     Task,
     describe_error,
     lost,
-    weights_file,
-    write_weights_file,
 )
 from bench.engine.plan import versions
 from bench.engine.provenance import hardware
@@ -136,7 +135,7 @@ class DaskExecutor:
             return slot, lost(task, error=error, detail=exc)
         if outcome.weights is None:
             return slot, outcome
-        path = write_weights_file(self.stages, task.job.hash, outcome.weights)
+        path = write_artifact(self.stages, task.job.hash, outcome.weights)
         return slot, replace(outcome, result=(str(path), outcome.result[1]), weights=None)
 
 
@@ -144,7 +143,7 @@ def run_on_worker(task: Task, parent: bytes | None, *, max_jobs: int, threads: i
     """On a Dask worker: run ``task`` in this thread's job process, weights via local disk."""
     cache = Path(tempfile.gettempdir()) / f"bench-stages-{os.getuid()}"
     if parent is not None:
-        write_weights_file(cache, task.job.parent, parent)
+        write_artifact(cache, task.job.parent, parent)
     task = replace(task, artifacts=str(cache))
     process = _job_process(threads)
     outcome = process.finished(process.submit(task), task, max_jobs=max_jobs)

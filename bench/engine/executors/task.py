@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import os
 import socket
-import tempfile
 import threading
 import time
 import traceback
@@ -119,22 +118,6 @@ def execute_task(task: Task, worker) -> Outcome:
 def run_task(task: Task) -> Outcome:
     """Entry point in a worker process: this process's Worker for the suite runs the task."""
     return execute_task(task, _worker(task))
-
-
-def weights_file(directory: Path, job: str) -> Path:
-    """Where a stage's weights live (the name bench.engine.execute.save_weights writes)."""
-    return Path(directory) / f"{job}.npz"
-
-
-def write_weights_file(directory: Path, job: str, data: bytes) -> Path:
-    """Write a stage's weights file atomically: readers see the old file or the new one."""
-    path = weights_file(directory, job)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(tmp, path)
-    return path
 
 
 def _worker(task: Task):

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suite_runs import ROOT, suite_copy, timed_run
 
-ROOT = Path(__file__).resolve().parent.parent
 MEMORY_SUITE = """
 [suite]
 name = "memory"
@@ -60,8 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-parallel-") as folder:
         root = Path(folder)
         if not args.skip_timing:
-            suite = _suite_copy(args.suite, root, folds=args.folds, optimizers=args.optimizer)
-            _timings(suite, root)
+            _timings(args.suite, root, folds=args.folds, optimizers=args.optimizer)
         _memory(root)
 
 
@@ -74,49 +71,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _suite_copy(source: Path, root: Path, *, folds: int | None, optimizers) -> Path:
-    """The suite with its results in ``root`` (and, if asked, fewer folds or optimizers)."""
-    text = source.read_text().replace("[suite]\n", "[suite]\nresults = '{results}'\n", 1)
-    if folds:
-        text = re.sub(r"(?m)^folds = \d+", f"folds = {folds}", text, count=1)
-    if optimizers:
-        listed = ", ".join(f'"{name}"' for name in optimizers)
-        text = re.sub(r"(?m)^optimizer = \[.*\]", f"optimizer = [{listed}]", text, count=1)
-    path = root / source.name
-    path.write_text(text)
-    return path
-
-
-def _timings(suite: Path, root: Path) -> None:
+def _timings(source: Path, root: Path, *, folds, optimizers) -> None:
     from distributed import LocalCluster
 
-    serial = _timed_run(suite, root / "serial", "--jobs", "1")
-    local = _timed_run(suite, root / "local", "--jobs", "2")
+    def copy(name: str) -> Path:
+        return suite_copy(source, root / name, folds=folds, optimizers=optimizers)
+
+    serial = timed_run(copy("serial"), "--jobs", "1")
+    local = timed_run(copy("local"), "--jobs", "2")
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
-        dask = _timed_run(
-            suite, root / "dask", "--executor", "dask", "--scheduler", cluster.scheduler_address
+        dask = timed_run(
+            copy("dask"), "--executor", "dask", "--scheduler", cluster.scheduler_address
         )
     print(f"--jobs 2 vs --jobs 1: {serial / local:.2f}× faster ({local:.0f} s vs {serial:.0f} s)")
     print(f"Dask, 2 local workers, vs serial: {serial / dask:.2f}× faster ({dask:.0f} s)")
-
-
-def _timed_run(suite: Path, results: Path, *args: str) -> float:
-    text = suite.read_text().replace("{results}", str(results))
-    copy = results.parent / f"{results.name}-{suite.name}"
-    copy.write_text(text)
-    started, load = time.perf_counter(), os.getloadavg()[0]
-    subprocess.run(
-        [sys.executable, "-m", "bench.cli", "run", str(copy), "--quiet", *args],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    seconds = time.perf_counter() - started
-    print(
-        f"bench run {' '.join(args)}: {seconds:.1f} s (load {load:.1f} → {os.getloadavg()[0]:.1f})"
-    )
-    return seconds
 
 
 def _memory(root: Path) -> None:

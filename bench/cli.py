@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")  # quiet TensorFlow
     try:
         return args.handler(args) or 0
     except BenchError as exc:
@@ -293,7 +294,6 @@ def _load(args):
 def _run(args) -> int:
     import signal
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")
     signal.signal(signal.SIGTERM, _interrupt)  # a batch system's stop: summary, then exit
     from bench.engine.executors import ExecutorSpec
     from bench.engine.runner import RunOptions, run_suite
@@ -435,7 +435,6 @@ def _import(args) -> int:
 
 
 def _regress(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")
     from pathlib import Path
 
     from bench import regress
@@ -468,7 +467,6 @@ def _print_run(run) -> None:
 
 
 def _export(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")
     from bench.serve.export import ExportRequest, export_model
 
     request = ExportRequest(cell=args.cell, best=args.best, fold=args.fold, out=args.out)
@@ -481,7 +479,6 @@ def _export(args) -> int:
 
 
 def _bundle(args):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")
     from bench.serve.bundle import load_bundle
 
     return load_bundle(args.model)

@@ -7,6 +7,7 @@ Heavy modules (TensorFlow, pandas) are imported inside the commands that need th
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")  # quiet TensorFlow
+    logging.getLogger("tensorflow").setLevel(logging.INFO if args.debug else logging.ERROR)
     try:
         return args.handler(args) or 0
     except BenchError as exc:
@@ -206,12 +208,22 @@ def _model_parsers(commands) -> None:
     explain = _model_command(
         commands, "explain", _explain, "Grad-CAM heatmaps overlaid on images, as PNG"
     )
-    explain.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders")
+    explain.add_argument("images", nargs="*", metavar="IMAGE", help="image files or folders")
     explain.add_argument(
         "--out", metavar="DIR", type=Path, default=Path("gradcam"), help="default ./gradcam/"
     )
     explain.add_argument(
         "--class", dest="target", metavar="NAME", help="class to explain (default: predicted)"
+    )
+    explain.add_argument(
+        "--examples",
+        metavar="SUITE",
+        help="instead of IMAGEs: draw the report's examples figure (correct and wrong test "
+        "images per class of a model exported with --fold) for this suite",
+    )
+    explain.add_argument("--profile", default=None, help="with --examples: the suite's profile")
+    explain.add_argument(
+        "--per-class", type=int, default=3, metavar="N", help="with --examples: default 3"
     )
 
 
@@ -514,6 +526,16 @@ def _serve(args) -> int:
 def _explain(args) -> int:
     from bench.serve.gradcam import explain_files
 
+    if args.examples:
+        from bench.config import load_suite
+        from bench.serve.examples import write_examples
+
+        suite = load_suite(args.examples, profile=args.profile)
+        png = write_examples(_bundle(args), suite, per_class=args.per_class)
+        print(f"wrote {png} (and .pdf); `bench report {args.examples}` shows it")
+        return 0
+    if not args.images:
+        raise BenchError("bench explain: give IMAGE files or folders, or --examples SUITE")
     for item in explain_files(_bundle(args), args.images, out=args.out, target=args.target):
         print(f"wrote {item.output} ({item.label} {item.probability:.3f})")
     return 0

@@ -28,7 +28,9 @@ def search(*, study_name: str, storage_path, tuning: TuningSpec, seed: int, obje
     storage_path.parent.mkdir(parents=True, exist_ok=True)
     study = optuna.create_study(
         study_name=study_name,
-        storage=f"sqlite:///{storage_path}",
+        storage=optuna.storages.RDBStorage(  # workers of a parallel run share the file
+            f"sqlite:///{storage_path}", engine_kwargs={"connect_args": {"timeout": 60}}
+        ),
         load_if_exists=True,
         direction="minimize",
         sampler=optuna.samplers.TPESampler(seed=derive_seed(seed, "tpe")),

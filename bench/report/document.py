@@ -59,7 +59,12 @@ class Analysis:
 
 
 def build_document(
-    *, target: ReportTarget, inputs: ReportInputs, analysis: Analysis, figures: FigureSet
+    *,
+    target: ReportTarget,
+    inputs: ReportInputs,
+    analysis: Analysis,
+    figures: FigureSet,
+    examples: FigureFile | None = None,
 ) -> Document:
     """The report's sections for these inputs (see the module docstring for the order)."""
     board = analysis.board
@@ -68,6 +73,7 @@ def build_document(
         _comparisons(analysis.comparisons),
         _ranges(board),
         _figures(figures),
+        examples and Section("Examples with Grad-CAM", figures=(examples,)),
         _params(inputs, board),
         _timing(target, inputs, board),
         Section("Provenance", items=analysis.provenance),

@@ -9,6 +9,7 @@ the same files, except the "generated:" line of the provenance block.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,13 +17,21 @@ from bench.config.spec import Suite
 from bench.errors import BenchError
 from bench.report.appendix import folds_csv
 from bench.report.document import Analysis, Document, build_document
-from bench.report.figures import FIGURES, FigureContext, FigureSet, draw_figures
+from bench.report.figures import (
+    EXAMPLES,
+    FIGURES,
+    FigureContext,
+    FigureFile,
+    FigureSet,
+    draw_figures,
+)
 from bench.report.html_report import html_document
 from bench.report.inputs import ReportInputs, load_inputs
 from bench.report.latex_report import latex_document
 from bench.report.leaderboard import (
     build_leaderboard,
     render_latex,
+    render_markdown,
     resolve_factors,
     with_marks,
 )
@@ -63,10 +72,17 @@ def write_report(
     )
     figures = draw_figures(context, out / "figures")
     _remove_stale_figures(out / "figures", figures)
-    document = build_document(target=target, inputs=inputs, analysis=analysis, figures=figures)
+    document = build_document(
+        target=target,
+        inputs=inputs,
+        analysis=analysis,
+        figures=figures,
+        examples=_examples(out / "figures"),
+    )
     board = analysis.board
     files = [
         _write(out / "report.md", markdown_document(document)),
+        _write(out / "leaderboard.md", render_markdown(board)),  # the table alone, to paste
         _write(
             out / "folds.csv",
             folds_csv(inputs.scores, inputs.folds, metrics=board.metrics, factors=board.factors),
@@ -137,6 +153,14 @@ def _remove_stale_figures(directory: Path, figures: FigureSet) -> None:
         if stem not in drawn:
             for suffix in (".png", ".pdf"):
                 (directory / f"{stem}{suffix}").unlink(missing_ok=True)
+
+
+def _examples(directory: Path) -> FigureFile | None:
+    """The figure `bench explain --examples` left here for the report, if any."""
+    caption = directory / f"{EXAMPLES}.json"
+    if not (caption.is_file() and (directory / f"{EXAMPLES}.png").is_file()):
+        return None
+    return FigureFile(EXAMPLES, json.loads(caption.read_text())["caption"])
 
 
 def _write(path: Path, text: str) -> Path:

@@ -221,7 +221,7 @@ def _metadata(suite: Suite, cell: Cell, job: FoldJob, trained, scores, *, fold: 
 def _reproduction(suite: Suite, job: FoldJob, directory: Path) -> float | None:
     """Max |Δp| between the saved model on the fold's test images and the stored
     out-of-fold predictions; None when the store has none for this job."""
-    stored = _stored_predictions(suite, job.hash)
+    stored = stored_predictions(suite, job.hash)
     if not stored:
         return None
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
@@ -231,7 +231,7 @@ def _reproduction(suite: Suite, job: FoldJob, directory: Path) -> float | None:
     return float(np.abs(proba - expected).max())
 
 
-def _stored_predictions(suite: Suite, job: str) -> dict[str, list[float]]:
+def stored_predictions(suite: Suite, job: str) -> dict[str, list[float]]:
     store = Store(suite.store_path)
     try:
         rows = store.db.execute(

@@ -171,29 +171,24 @@ def pick_examples(
     return tuple(picked)
 
 
-def render_examples(
+def examples_figure(
     bundle: Bundle,
     images: np.ndarray,
     y_true: np.ndarray,
     *,
-    out: Path,
     per_class: int = 3,
     names: Sequence[str] | None = None,
-) -> Path:
+):
     """A figure of correctly and wrongly classified examples per class, each with the
     Grad-CAM of its predicted class: one row per (class, correct | wrong), most confident
     first. ``images`` are uint8 at the model's input size (as ``load_dataset`` returns
-    them at the suite's ``image_size``); ``names`` label the panels (e.g. sample ids); the
-    format follows ``out``'s suffix (png, pdf, svg)."""
+    them at the suite's ``image_size``); ``names`` label the panels (e.g. sample ids)."""
     proba = bundle.predict_proba(images)
     predicted = bundle.labels(proba)
     examples = pick_examples(np.asarray(y_true), proba, predicted, per_class=per_class)
     rows = [e.index for e in examples]
     heat = gradcam(bundle, images[rows], classes=[e.predicted for e in examples]) if rows else []
-    figure = _examples_figure(bundle.metadata.classes, images, examples, heat, per_class, names)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=150, bbox_inches="tight")
-    return out
+    return _examples_figure(bundle.metadata.classes, images, examples, heat, per_class, names)
 
 
 def _examples_figure(classes, images, examples, heat, per_class: int, names):

@@ -183,3 +183,36 @@ def _failure(suite) -> tuple[str, str]:
     row = db.execute("SELECT error, traceback FROM jobs WHERE status = 'failed'").fetchone()
     db.close()
     return row
+
+
+def test_each_worker_gets_its_own_gpu_and_extra_workers_share_them(monkeypatch):
+    from bench.engine.executors import local
+    from bench.engine.provenance import Gpu
+
+    two = (Gpu(id="GPU-aaa", index="0", name="H100"), Gpu(id="GPU-bbb", index="1", name="H100"))
+    monkeypatch.setattr(local, "gpus", lambda: two)
+    executor = local.LocalExecutor(jobs=3, artifacts="unused", threads=1, max_jobs_per_worker=5)
+    assert executor.describe()["gpus"] == {
+        "worker-0": "GPU-aaa",
+        "worker-1": "GPU-bbb",
+        "worker-2": "GPU-aaa",
+    }
+    envs = [worker.env for worker in executor._slots.values()]
+    assert all(env["TF_FORCE_GPU_ALLOW_GROWTH"] == "true" for env in envs)  # 3 workers, 2 GPUs
+    assert all(worker.pool is None for worker in executor._slots.values())  # nothing started
+
+
+def test_gpus_follow_cuda_visible_devices(monkeypatch):
+    from bench.engine import provenance
+    from bench.engine.provenance import Gpu
+
+    found = (Gpu(id="GPU-aaa", index="0"), Gpu(id="GPU-bbb", index="1"))
+    monkeypatch.setattr(provenance, "_nvidia_smi", lambda: found)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert provenance.gpus() == found
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    assert provenance.gpus() == (found[1],)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-aaa")
+    assert provenance.gpus() == (found[0],)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert provenance.gpus() == ()

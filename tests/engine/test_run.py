@@ -93,9 +93,10 @@ def test_report_writes_markdown_and_latex(finished):
     suite, _ = finished
     files = write_report(suite, request=ReportRequest(latex=True))
     names = [f.name for f in files]
-    assert names[:2] == ["report.md", "folds.csv"]
+    assert names[:3] == ["report.md", "leaderboard.md", "folds.csv"]
     assert {"leaderboard.tex", "report.tex"} <= set(names)
     markdown = files[0].read_text()
+    assert files[1].read_text() in markdown  # the leaderboard table, also on its own
     assert markdown.count("| small_cnn") >= 4 and "**" in markdown and suite.hash in markdown
     assert "\\toprule" in files[names.index("leaderboard.tex")].read_text()
 

@@ -46,6 +46,7 @@ def test_writes_every_document_table_and_figure(report):
              "critical_difference", "gain_heatmap"]  # fmt: skip
     assert list(files) == [
         "report.md",
+        "leaderboard.md",
         "folds.csv",
         "leaderboard.tex",
         "comparisons.tex",
@@ -58,7 +59,11 @@ def test_writes_every_document_table_and_figure(report):
 
 def test_without_flags_only_markdown_csv_and_figures(binary_store):
     files = written(binary_store, ReportRequest())
-    assert [name for name in files if not name.startswith("figures/")] == ["report.md", "folds.csv"]
+    assert [name for name in files if not name.startswith("figures/")] == [
+        "report.md",
+        "leaderboard.md",
+        "folds.csv",
+    ]
 
 
 @pytest.mark.parametrize("name", ["report.md", "report.tex"])

@@ -11,8 +11,9 @@ from bench.cli import main
 from bench.config.spec import HeadSpec
 from bench.data.sources import load_dataset
 from bench.models.build import build_model
+from bench.report.write import write_report
 from bench.serve.bundle import load_bundle
-from bench.serve.gradcam import cam_model, gradcam, pick_examples, render_examples
+from bench.serve.gradcam import cam_model, examples_figure, gradcam, pick_examples
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +88,30 @@ def test_pick_examples_most_confident_first():
     assert picked[1].confidence == pytest.approx(0.8)
 
 
-def test_render_examples_writes_a_figure(bundle, target, tmp_path):
-    out = render_examples(
-        bundle, target.images, target.labels, out=tmp_path / "examples.png", names=target.ids
-    )
-    with Image.open(out) as image:
-        assert image.size[0] > 200 and image.size[1] > 200
+def test_examples_figure_has_a_row_per_class_and_outcome(bundle, target):
+    figure = examples_figure(bundle, target.images, target.labels, per_class=2, names=target.ids)
+    axes = figure.axes
+    assert len(axes) == 2 * 2 * 2  # (benign, malignant) x (correct, wrong) x 2 per row
+    labels = [ax.get_ylabel() for ax in axes[::2]]
+    assert labels == ["benign\ncorrect", "benign\nwrong", "malignant\ncorrect", "malignant\nwrong"]
+
+
+def test_examples_of_a_fold_model_go_into_the_report(exported, capsys):
+    suite = exported.suite
+    args = ["explain", str(exported.fold_model), "--examples", str(suite.path), "--per-class", "2"]
+    assert main(args) == 0
+    png = suite.reports_dir / "tiny" / "figures" / "examples.png"
+    assert f"wrote {png}" in capsys.readouterr().out
+    with Image.open(png) as image:
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert image.size[0] > 200 and pixels.std() > 10  # drawn, not blank
+    report = write_report(suite)[0].read_text()
+    assert "## Examples with Grad-CAM" in report and "figures/examples.png" in report
+    assert "outer fold r0 f1 of backbone=small_cnn|optimizer=adam|strategy=ctl" in report
+
+
+def test_examples_need_a_fold_model(exported, capsys):
+    model = exported.refit.directory
+    assert main(["explain", str(model), "--examples", str(exported.suite.path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "bench export --fold" in err and "no test images" in err

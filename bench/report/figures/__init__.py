@@ -38,6 +38,7 @@ from bench.report.figures.context import FigureContext
 
 __all__ = ["FIGURES", "FigureContext", "FigureFile", "FigureSet", "draw_figures"]
 
+EXAMPLES = "examples"  # drawn by `bench explain --examples` (it needs the model), shown if there
 FIGURES = (
     ("roc", roc.make),
     ("learning_curves", learning.make),

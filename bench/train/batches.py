@@ -18,7 +18,8 @@ BALANCE = ("none", "class_weight", "oversample", "undersample")
 
 
 class ShuffledBatches(keras.utils.PyDataset):
-    """Batches of (x, y, sample weight) drawn from the training part of one fold.
+    """Batches of (x, y) or, with class weights, (x, y, sample weight) from the training
+    part of one fold.
 
     ``x`` holds raw pixels; ``prepare`` (the backbone's preprocessing) runs per batch after
     augmentation. ``labels`` are the integer classes that balancing works on.
@@ -55,8 +56,9 @@ class ShuffledBatches(keras.utils.PyDataset):
             x = augment_batch(x, self.augment, rng)
             if self.augment.mixup_alpha > 0:
                 x, y = mixup(x, y, self.augment.mixup_alpha, rng)
-        w = self.weights[self.labels[rows]] if self.weights is not None else np.ones(len(rows))
-        return self.prepare(x), y, w.astype("float32")
+        if self.weights is None:
+            return self.prepare(x), y
+        return self.prepare(x), y, self.weights[self.labels[rows]].astype("float32")
 
     def on_epoch_end(self) -> None:
         self.epoch += 1

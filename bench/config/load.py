@@ -328,11 +328,16 @@ def _tuning(table: dict, *, file: str) -> TuningSpec:
         raise ConfigError(f"{file}: 'tuning.n_trials' must be at least 1")
     if table.get("pruner", "median") not in ("median", "none"):
         raise ConfigError(f'{file}: \'tuning.pruner\' must be "median" or "none"')
+    if table.get("inner_folds", 1) < 1:
+        raise ConfigError(
+            f"{file}: 'tuning.inner_folds' must be 1 (the validation split) or at least 2"
+        )
     return TuningSpec(
         n_trials=table.get("n_trials", 10),
         timeout=table.get("timeout"),
         pruner=table.get("pruner", "median"),
         space=space,
+        inner_folds=table.get("inner_folds", 1),
     )
 
 

@@ -151,6 +151,7 @@ SCHEMA = {
         "n_trials": int,
         "timeout": Number,
         "pruner": str,
+        "inner_folds": int,
         "space": Map(
             {
                 "type": str,

@@ -143,6 +143,7 @@ class TuningSpec:
     timeout: float | None = None  # seconds per outer fold
     pruner: str = "median"  # "median" or "none"; fed with per-epoch validation loss
     space: tuple[ParamSpec, ...] = ()
+    inner_folds: int = 1  # 1: trials scored on the inner validation split; K: inner K-fold
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,19 @@ def outer_folds(
     return [(positions[tr], positions[te]) for tr, te in splitter.split(positions, labels, groups)]
 
 
+def inner_folds(
+    train: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified group k-fold (fit, validation) positions within outer-training positions
+    ``train``: the outer test fold never enters, a patient is never on both sides."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [
+        (train[fit], train[val]) for fit, val in splitter.split(train, labels[train], groups[train])
+    ]
+
+
 def inner_validation(
     train: np.ndarray, labels: np.ndarray, groups: np.ndarray, *, fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:

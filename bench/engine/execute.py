@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.config.spec import Cell, StageSpec, Suite
+from bench.config.spec import Cell, StageSpec, Suite, TuningSpec
 from bench.data.sources import load_dataset
-from bench.data.splits import holdout
+from bench.data.splits import holdout, inner_folds
 from bench.engine import tuning
 from bench.engine.artifacts import load_weights, save_stage
 from bench.engine.plan import FoldJob, Hyper, StageJob, stage_classes
@@ -127,7 +127,8 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
     """
     suite, cell, fold = worker.suite, job.cell, job.fold
     x = worker.inputs(suite.target)
-    y = load_dataset(suite.datasets[suite.target], image_size=suite.image_size).labels
+    target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
+    y = target.labels
     data = Arrays(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
     histories, params, last = {}, {}, len(job.stages) - 1
@@ -143,7 +144,8 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
             cell=cell,
         )
         if suite.tuning is not None and index == last:
-            params = _tune(job, worker, spec, stage, hyper, data, start)
+            trials = _trial_splits(job, worker.suite.tuning, x, y, target.groups) or [data]
+            params = _tune(job, worker, spec, stage, hyper, trials, start)
             spec = _with_params(spec, params, suite, stage, hyper)
         result = worker.fit(spec, data, start)
         start = backbone_weights(result.model)
@@ -159,17 +161,38 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
     )
 
 
-def _tune(job: FoldJob, worker: Worker, spec: FitSpec, stage, hyper, data: Arrays, start) -> dict:
-    """Optuna search over the last stage on the inner split (see bench.engine.tuning)."""
+def _trial_splits(job: FoldJob, spec: TuningSpec, x, y, groups) -> list[Arrays]:
+    """With ``tuning.inner_folds = K``, K grouped stratified (fit, validation) splits of the
+    outer training set (its inner split's two parts together); otherwise none."""
+    if spec.inner_folds < 2:
+        return []
+    train = np.sort(np.concatenate([job.fold.train, job.fold.val]))
+    seed = derive_seed(job.seed, "inner")
+    splits = inner_folds(train, y, groups, folds=spec.inner_folds, seed=seed)
+    return [Arrays(x[fit], y[fit], x[val], y[val]) for fit, val in splits]
+
+
+def _tune(job: FoldJob, worker: Worker, spec: FitSpec, stage, hyper, splits, start) -> dict:
+    """Optuna search over the last stage (see bench.engine.tuning). With one split, a trial
+    is its best validation loss, pruned per epoch; with inner folds, the mean over folds,
+    pruned after each fold."""
     import optuna
 
     def objective(trial, params):
-        callback = tuning.PruningCallback(trial)
         trial_spec = _with_params(spec, params, worker.suite, stage, hyper)
-        result = worker.fit(trial_spec, data, start, callbacks=[callback])
-        if callback.pruned:
-            raise optuna.TrialPruned()
-        return tuning.best_loss(result.history)
+        if len(splits) == 1:
+            callback = tuning.PruningCallback(trial)
+            result = worker.fit(trial_spec, splits[0], start, callbacks=[callback])
+            if callback.pruned:
+                raise optuna.TrialPruned()
+            return tuning.best_loss(result.history)
+        losses = []
+        for step, split in enumerate(splits):
+            losses.append(tuning.best_loss(worker.fit(trial_spec, split, start).history))
+            trial.report(float(np.mean(losses)), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(np.mean(losses))
 
     return tuning.search(
         study_name=job.hash,

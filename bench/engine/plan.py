@@ -126,6 +126,7 @@ def _plan(suite: Suite, *, share_stages: bool) -> Plan:
                 scope = (cell.id, fold.repeat, fold.fold)
                 parent, weights, target_stages = _shared_stages(suite, cell, stage_jobs, scope)
             fold_jobs.append(_fold_job(suite, cell, fold, target_stages, parent, weights, target))
+    _check_inner_folds(suite, fold_jobs, target)
     _guard_leakage(suite, stage_jobs.values(), target.images)
     return Plan(
         suite=suite,
@@ -133,6 +134,22 @@ def _plan(suite: Suite, *, share_stages: bool) -> Plan:
         fold_jobs=tuple(fold_jobs),
         near_duplicates=_near_duplicates(target, folds),
     )
+
+
+def _check_inner_folds(suite: Suite, jobs: list, target) -> None:
+    """Inner k-fold tuning needs k patients of every class in every outer training set."""
+    k = suite.tuning.inner_folds if suite.tuning is not None else 1
+    if k < 2:
+        return
+    for job in jobs:
+        train = np.concatenate([job.fold.train, job.fold.val])
+        for index, name in enumerate(target.class_names):
+            patients = len(np.unique(target.groups[train][target.labels[train] == index]))
+            if patients < k:
+                raise ConfigError(
+                    f"'tuning.inner_folds' = {k}, but class '{name}' has {patients} patient(s) "
+                    f"in the training part of {job.label}; lower tuning.inner_folds"
+                )
 
 
 def _near_duplicates(target, folds: list[Fold]) -> tuple[tuple[str, str, int], ...]:

@@ -33,6 +33,13 @@ def test_paper_profiles_name_the_missing_data_folder(capsys, suite):
     assert err.count("\n") == 1 and "not found; put the dataset there" in err
 
 
+INNER_FOLDS = """[tuning]
+inner_folds = {k}
+[tuning.space]
+epochs = {{ type = "int", low = 1, high = 2 }}
+"""
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -54,6 +61,14 @@ def test_paper_profiles_name_the_missing_data_folder(capsys, suite):
             "folder '/nonexistent/busi' not found",
         ),
         ({"folds = 3": "folds = 20"}, "has 6 patient(s), fewer than protocol.folds = 20"),
+        (
+            {"[protocol]": f"{INNER_FOLDS.format(k=5)}\n[protocol]"},
+            "'tuning.inner_folds' = 5, but class 'benign' has 4 patient(s) in the training part",
+        ),
+        (
+            {"[protocol]": f"{INNER_FOLDS.format(k=0)}\n[protocol]"},
+            "'tuning.inner_folds' must be 1 (the validation split) or at least 2",
+        ),
         (
             {
                 'strategy = ["scratch", "ctl"]': 'strategy = ["ctl"]\n'

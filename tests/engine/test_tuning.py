@@ -92,3 +92,38 @@ def test_interrupted_search_resumes_without_repeating_trials(write_suite, monkey
 def test_bad_search_spaces(write_suite, space, message):
     with pytest.raises(ConfigError, match=message):
         load_suite(write_suite(f"[tuning]\n[tuning.space]\n{space}\n"))
+
+
+def test_inner_folds_score_each_trial_on_grouped_splits_of_the_outer_training_set(
+    write_suite, monkeypatch
+):
+    from bench.engine import execute
+    from bench.engine.plan import make_plan
+
+    inner = TUNED.replace('pruner = "none"', 'pruner = "none"\ninner_folds = 2')
+    suite = load_suite(write_suite(inner, replace=ONE_CELL))
+    assert suite.tuning.inner_folds == 2
+    splits, losses = [], []
+    real_split, real_loss = execute.inner_folds, tuning.best_loss
+
+    def spy_split(train, labels, groups, **kwargs):
+        result = real_split(train, labels, groups, **kwargs)
+        splits.append((train, groups, result))
+        return result
+
+    def spy_loss(history):
+        losses.append(history)
+        return real_loss(history)
+
+    monkeypatch.setattr(execute, "inner_folds", spy_split)
+    monkeypatch.setattr(tuning, "best_loss", spy_loss)
+    run_suite(suite, options=RunOptions(progress=False))
+    plan = make_plan(suite)
+    assert len(splits) == 2 and len(losses) == 2 * 3 * 2  # folds x trials x inner folds
+    for job, (train, groups, inner) in zip(plan.fold_jobs, splits, strict=True):
+        assert set(train) == set(job.fold.train) | set(job.fold.val)
+        assert not set(train) & set(job.fold.test)  # the outer test fold never enters
+        assert len(inner) == 2
+        for fit, val in inner:
+            assert set(fit) | set(val) == set(train) and not set(fit) & set(val)
+            assert not set(groups[fit]) & set(groups[val])  # no patient on both sides

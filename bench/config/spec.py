@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TRAINABLE_FORMS = ("all", "head", "last:N", "all_but_last:N", "freeze_first:N")
-
 
 @dataclass(frozen=True)
 class DatasetSpec:

@@ -30,7 +30,7 @@ from bench.engine.lock import run_lock
 from bench.engine.plan import FoldJob, Plan, StageJob, make_plan
 from bench.engine.provenance import provenance
 from bench.errors import BenchError
-from bench.report.provenance import near_duplicate_line
+from bench.report.provenance import near_duplicate_line, skipped_lines
 from bench.store.db import PlanRow, Store
 
 
@@ -46,6 +46,7 @@ class RunSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (label, error)
     interrupted: bool = False
     near_duplicates: tuple[tuple[str, str, int], ...] = ()  # target images across outer folds
+    skipped_files: dict[str, list[list[str]]] = field(default_factory=dict)  # dataset: [path, why]
 
     def lines(self) -> list[str]:
         lines = [
@@ -55,6 +56,7 @@ class RunSummary:
             f"shared stages: {self.stages_trained} trained, {self.stages_reused} reused",
             f"compiled models: {self.models_built} built, {self.models_reused} reused",
             near_duplicate_line(self.near_duplicates),
+            *skipped_lines(self.skipped_files),
         ]
         for error, count in Counter(error for _, error in self.failed).most_common():
             lines.append(f"  {count} × {error}")
@@ -104,11 +106,15 @@ def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary
 
 def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSummary:
     suite, run_id, status = plan.suite, None, "done"
-    summary = RunSummary(near_duplicates=plan.near_duplicates)
+    summary = RunSummary(near_duplicates=plan.near_duplicates, skipped_files=_skipped_files(plan))
     store.close_abandoned_runs()  # we hold the lock: a run still marked running was killed
     try:
         with open_executor(options.executor, suite=suite, reuse=options.reuse) as executor:
-            where = {**_provenance(suite, executor), "near_duplicates": plan.near_duplicates}
+            where = {
+                **_provenance(suite, executor),
+                "near_duplicates": plan.near_duplicates,
+                "skipped_files": summary.skipped_files,
+            }
             run_id = store.begin_run(
                 suite=suite.name,
                 suite_hash=suite.hash,
@@ -129,6 +135,21 @@ def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSu
             store.end_run(run_id, status=status)
         summary.wall = time.time() - started
     return summary
+
+
+def _skipped_files(plan: Plan) -> dict[str, list[list[str]]]:
+    """Files the plan's datasets left out under ``on_bad_image = "skip"``, per dataset."""
+    from bench.data.sources import skipped_files
+
+    suite = plan.suite
+    names = {suite.target} | {n for job in plan.stage_jobs for n in job.stage.data}
+    names |= {n for job in plan.fold_jobs for stage, _ in job.stages for n in stage.data}
+    skipped = {}
+    for name in sorted(names):
+        files = skipped_files(suite.datasets[name], image_size=suite.image_size)
+        if files:
+            skipped[name] = [[f.path, f.reason] for f in files]
+    return skipped
 
 
 def _provenance(suite: Suite, executor: Executor) -> dict:

@@ -33,6 +33,7 @@ def provenance_lines(
         f"versions: {versions or 'unknown'}",
         f"hardware: {_hardware(hardware)}",
         *_near_duplicates(info),
+        *skipped_lines(info.get("skipped_files", {})),
         f"git commit: {info.get('git_commit') or 'unknown'}",
         f"generated: {now.strftime('%Y-%m-%d %H:%M UTC')}",
     ]
@@ -61,3 +62,16 @@ def near_duplicate_line(pairs) -> str:
         f"near-duplicates across outer folds: {len(pairs)} pair(s) ({shown}"
         f"{', ...' if len(pairs) > 3 else ''}); check for repeated images of one patient"
     )
+
+
+def skipped_lines(skipped: Mapping[str, list]) -> list[str]:
+    """One line per dataset that left files out under ``on_bad_image = "skip"``."""
+    lines = []
+    for name, files in skipped.items():
+        shown = "; ".join(f"{path} ({reason})" for path, reason in files[:3])
+        more = f"; and {len(files) - 3} more" if len(files) > 3 else ""
+        lines.append(
+            f"skipped {len(files)} file(s) of dataset '{name}' (on_bad_image = \"skip\"): "
+            f"{shown}{more}"
+        )
+    return lines

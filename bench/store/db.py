@@ -149,12 +149,6 @@ class Store:
                 ],
             )
 
-    def has_plan(self, *, suite_hash: str, profile: str) -> bool:
-        row = self.db.execute(
-            "SELECT 1 FROM plan WHERE suite_hash = ? AND profile = ? LIMIT 1", (suite_hash, profile)
-        ).fetchone()
-        return row is not None
-
     def plan_status(self, *, suite_hash: str, profile: str) -> list[tuple]:
         """(kind, cell, label, status) per planned job; status None when never run."""
         return self.db.execute(
@@ -164,10 +158,6 @@ class Store:
         ).fetchall()
 
     # jobs -------------------------------------------------------------------------------
-    def job_status(self, job: str) -> str | None:
-        row = self.db.execute("SELECT status FROM jobs WHERE hash = ?", (job,)).fetchone()
-        return row[0] if row else None
-
     def job_statuses(self, jobs: Iterable[str]) -> dict[str, str]:
         wanted = list(jobs)
         rows = []
@@ -258,14 +248,6 @@ class Store:
             )
             for stage, history in r.history.items():
                 self._history(r.job, stage, history)
-
-    def failures(self, jobs: Iterable[str]) -> list[tuple[str, str, str]]:
-        """(label, error, traceback) of failed jobs among ``jobs``."""
-        wanted = set(jobs)
-        rows = self.db.execute(
-            "SELECT hash, label, error, traceback FROM jobs WHERE status = 'failed'"
-        ).fetchall()
-        return [(label, error, tb) for job, label, error, tb in rows if job in wanted]
 
     def record_folds(self, *, dataset: str, rows: Iterable[tuple]) -> None:
         """Fold assignment rows (repeat, fold, sample, part), stored once per dataset."""

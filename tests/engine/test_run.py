@@ -1,5 +1,6 @@
 """End to end on a tiny suite: plan → train → store → resume → report."""
 
+import json
 import sqlite3
 
 import numpy as np
@@ -186,3 +187,32 @@ def test_without_reuse_every_fold_trains_its_own_copy_of_the_stage(write_suite):
     summary = run_suite(suite, options=RunOptions(progress=False, reuse=False))
     assert summary.stages_trained == 3  # the ctl cell's three folds; scratch has no stage
     assert summary.stages_reused == 0 and summary.models_reused == 0
+
+
+def test_files_skipped_as_bad_are_in_the_summary_and_the_run_record(write_suite, tmp_path):
+    from tests.data.conftest import picture, save
+
+    root = tmp_path / "scans"
+    for index in range(12):
+        save(root / ("benign", "malignant")[index % 2] / f"{index}.png", picture(index))
+    (root / "benign" / "broken.png").write_bytes(b"not a png at all")
+    suite = load_suite(
+        write_suite(
+            replace={
+                'source = "synthetic:ultrasound"': f'source = "folder:{root}"\n'
+                'on_bad_image = "skip"',
+                'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]',
+                'strategy = ["scratch", "ctl"]': 'strategy = ["scratch"]',
+            }
+        )
+    )
+    summary = run_suite(suite, options=QUIET)
+    assert summary.folds_trained == 3
+    line = summary.lines()[-1]
+    assert line.startswith("skipped 1 file(s) of dataset 'target' (on_bad_image = \"skip\"): ")
+    assert "broken.png (not an image Pillow can read" in line
+    store = Store(suite.store_path)
+    (provenance,) = store.db.execute("SELECT provenance FROM runs").fetchone()
+    store.close()
+    (path, reason), *others = json.loads(provenance)["skipped_files"]["target"]
+    assert path.endswith("broken.png") and "Pillow" in reason and others == []

@@ -125,18 +125,7 @@ def _records(total: int):
 
 def _plan(records: list[FoldRecord]) -> list[PlanRow]:
     stages = [PlanRow(job=job, kind="stage", label=label) for job, label in _stages()]
-    return stages + [
-        PlanRow(
-            job=r.job,
-            kind="fold",
-            label=r.job,
-            cell=r.cell,
-            factors=r.factors,
-            repeat=r.repeat,
-            fold=r.fold,
-        )
-        for r in records
-    ]
+    return stages + [PlanRow.of_fold(r, label=r.job) for r in records]
 
 
 def _stages():

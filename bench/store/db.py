@@ -72,6 +72,19 @@ class PlanRow:
     repeat: int | None = None
     fold: int | None = None
 
+    @classmethod
+    def of_fold(cls, record: FoldRecord, *, label: str) -> PlanRow:
+        """The plan row of a fold result (for stores filled without running a plan)."""
+        return cls(
+            job=record.job,
+            kind="fold",
+            label=label,
+            cell=record.cell,
+            factors=record.factors,
+            repeat=record.repeat,
+            fold=record.fold,
+        )
+
 
 class Store:
     """One suite's results database."""

@@ -41,18 +41,7 @@ def import_csv(
         store.record_plan(
             suite_hash=suite_hash,
             profile=PROFILE,
-            rows=[
-                PlanRow(
-                    job=r.job,
-                    kind="fold",
-                    label=f"{r.cell} r{r.repeat} f{r.fold}",
-                    cell=r.cell,
-                    factors=r.factors,
-                    repeat=r.repeat,
-                    fold=r.fold,
-                )
-                for r in records
-            ],
+            rows=[PlanRow.of_fold(r, label=f"{r.cell} r{r.repeat} f{r.fold}") for r in records],
         )
         for record in records:
             store.record_fold(record, label=record.cell, run_id=run_id, started=0.0)

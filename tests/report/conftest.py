@@ -71,18 +71,7 @@ def build_store(path: Path, spec: StoreSpec = StoreSpec()) -> Path:
             suite_hash=SUITE_HASH,
             profile="default",
             rows=[PlanRow(job=f"stage-{i}", kind="stage", label=s) for i, s in enumerate(stages)]
-            + [
-                PlanRow(
-                    job=r.job,
-                    kind="fold",
-                    label=r.job,
-                    cell=r.cell,
-                    factors=r.factors,
-                    repeat=r.repeat,
-                    fold=r.fold,
-                )
-                for r in records
-            ],
+            + [PlanRow.of_fold(r, label=r.job) for r in records],
         )
         for i, label in enumerate(stages):
             store.record_stage(

@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     _export_parser(commands)
     _model_parsers(commands)
     _data_parser(commands)
+    _cache_parser(commands)
     return parser
 
 
@@ -86,10 +87,12 @@ def _compare_parser(commands) -> None:
     sub.add_argument("--baseline", required=True, help="level compared against, e.g. scratch")
     sub.add_argument(
         "--test",
-        default="paired_t",
-        choices=["paired_t", "wilcoxon", "corrected_t", "bayes"],
-        help="paired_t/wilcoxon on per-cell means; corrected_t (Nadeau-Bengio) or "
-        "bayes (correlated Bayesian t) on fold means (default: paired_t)",
+        default="report",
+        choices=["report", "paired_t", "wilcoxon", "corrected_t", "bayes"],
+        help="report (default): the report's test — the Nadeau-Bengio corrected t on fold "
+        "means when folds are stored, else the paired t over cells, Holm-adjusted; "
+        "paired_t/wilcoxon on per-cell means; corrected_t or bayes (correlated Bayesian t) "
+        "on fold means",
     )
     sub.add_argument(
         "--adjust",
@@ -255,6 +258,11 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
             "(only to measure what reuse saves)",
         )
         sub.add_argument("--quiet", action="store_true", help="no progress bar")
+        sub.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="plan and say per job what is stored, stale (and why) or to train; train nothing",
+        )
         _add_execution(sub)
     return sub
 
@@ -280,8 +288,8 @@ def _add_execution(sub: argparse.ArgumentParser) -> None:
         "--threads",
         type=int,
         metavar="T",
-        help="TensorFlow threads per job process (default: cores // jobs; with Dask, a "
-        "machine's cores // its worker threads); equal threads give bit-identical numbers",
+        help="threads each job trains with (default 1, whatever --jobs is); part of every "
+        "job's identity, since the thread count changes the last digits of the numbers",
     )
     sub.add_argument(
         "--max-jobs-per-worker",
@@ -311,6 +319,8 @@ def _run(args) -> int:
     from bench.engine.runner import RunOptions, run_suite
 
     suite = _load(args)
+    if args.dry_run:
+        return _dry_run(suite, threads=args.threads)
     options = RunOptions(
         retry_failed=args.retry_failed,
         fail_fast=args.fail_fast,
@@ -336,6 +346,51 @@ def _run(args) -> int:
         print(line)
     print(f"results: {suite.store_path}")
     return 130 if summary.interrupted else (1 if summary.failed else 0)
+
+
+def _dry_run(suite, *, threads: int | None) -> int:
+    from bench.engine.cache import describe_states, job_states
+    from bench.engine.plan import make_plan
+
+    for line in describe_states(job_states(make_plan(suite, threads=threads))):
+        print(line)
+    return 0
+
+
+def _cache_parser(commands) -> None:
+    cache = commands.add_parser(
+        "cache",
+        help="list or prune the shared stage cache",
+        description="Shared pretraining stages are cached under RESULTS/cache/stages and "
+        "taken by every suite with the same stage: list them (size, last use, the suites "
+        "whose current plan uses them) or remove those no suite uses.",
+    )
+    actions = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (("list", "list the cached stages"), ("prune", "remove unused stages")):
+        sub = actions.add_parser(name, help=text, description=text)
+        sub.add_argument(
+            "--results", default="results", type=Path, help="results folder (default results)"
+        )
+        if name == "prune":
+            sub.add_argument("--dry-run", action="store_true", help="say what would go")
+        sub.add_argument("--debug", action="store_true", help="show tracebacks")
+        sub.set_defaults(handler=_cache)
+
+
+def _cache(args) -> int:
+    from bench.engine.cache import describe_cache, list_cache, prune_cache
+
+    if not args.results.is_dir():
+        raise BenchError(f"{args.results}: no results folder; pass --results DIR")
+    if args.action == "list":
+        print("\n".join(describe_cache(list_cache(args.results))))
+        return 0
+    removed = prune_cache(args.results, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {len(removed)} unused stage(s), {sum(e.bytes for e in removed) / 2**20:.1f} MiB")
+    for entry in removed:
+        print(f"  {entry.path}")
+    return 0
 
 
 def _interrupt(signum, frame) -> None:
@@ -369,7 +424,15 @@ def _report_parser(commands) -> None:
     )
     sub.add_argument(
         "suite",
+        nargs="?",
         help="suite TOML file, or the name of a results folder (e.g. one made by `bench import`)",
+    )
+    sub.add_argument(
+        "--across",
+        nargs="+",
+        metavar="SUITE",
+        help="instead: rank the methods the suites share across their datasets (Friedman, "
+        "Nemenyi CD diagram) into reports/across-<names>/",
     )
     sub.add_argument("--latex", action="store_true", help="also write LaTeX tables and report.tex")
     sub.add_argument("--html", action="store_true", help="also write report.html")
@@ -395,6 +458,10 @@ def _report(args) -> int:
     from bench.report.target import resolve_target
     from bench.report.write import ReportRequest, write_report
 
+    if (args.suite is None) == (args.across is None):
+        raise BenchError("give a SUITE, or --across SUITE SUITE... (not both)")
+    if args.across:
+        return _report_across(args)
     request = ReportRequest(
         latex=args.latex,
         html=args.html,
@@ -412,20 +479,34 @@ def _report(args) -> int:
     return 0
 
 
+def _report_across(args) -> int:
+    from bench.report.across import write_across_report
+    from bench.report.target import resolve_target
+
+    targets = [resolve_target(path, profile=args.profile) for path in args.across]
+    for path in write_across_report(targets, metric=args.sort):
+        print(f"wrote {path}")
+    return 0
+
+
 def _compare(args) -> int:
     from bench import stats
     from bench.store.scores import scores_for
 
     scores = scores_for(args.suite, profile=args.profile)
-    rows = stats.compare_levels(
-        scores,
-        metric=args.metric,
-        factor=args.factor,
-        baseline=args.baseline,
-        test=args.test,
-        rope=args.rope,
-        adjust={"fdr_bh": "bh"}.get(args.adjust, args.adjust),
-    )
+    if args.test == "report":
+        rows = _report_comparisons(scores, args)
+    else:
+        rows = stats.compare_levels(
+            scores,
+            metric=args.metric,
+            factor=args.factor,
+            baseline=args.baseline,
+            test=args.test,
+            rope=args.rope,
+            adjust={"fdr_bh": "bh"}.get(args.adjust, args.adjust),
+        )
+        print(f"test: {stats.TESTS[args.test]}", file=sys.stderr)
     render = {
         "markdown": stats.comparisons_to_markdown,
         "csv": stats.comparisons_to_csv,
@@ -433,6 +514,29 @@ def _compare(args) -> int:
     }[args.format]
     print(render(rows))
     return 0
+
+
+def _report_comparisons(scores, args) -> tuple:
+    """The comparisons exactly as the report makes them, with the procedure on stderr."""
+    from bench.report.significance import compare_with_baseline
+
+    if args.adjust != "holm":
+        raise BenchError("--test report adjusts with Holm, as the report does; drop --adjust")
+    if args.metric not in scores.columns:
+        metrics = ", ".join(c for c in scores.columns if c not in ("cell", "repeat", "fold"))
+        raise BenchError(f"--metric {args.metric}: not in the stored scores ({metrics})")
+    result = compare_with_baseline(
+        scores,
+        metrics=[args.metric],
+        factors=scores.attrs["factors"],
+        baseline=args.baseline,
+        factor=args.factor,
+    )
+    if result.test is not None:
+        print(f"test: {result.procedure} (as in the report)", file=sys.stderr)
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    return result.comparisons
 
 
 def _import(args) -> int:

@@ -47,6 +47,7 @@ WEIGHTED_METRICS: tuple[str, ...] = ("precision_weighted", "recall_weighted", "f
 LOWER_IS_BETTER: frozenset[str] = frozenset({"loss", "brier"})
 
 CLIP = 1e-7  # Keras' epsilon for the cross-entropy
+PROBA_TOLERANCE = 1e-6  # float32 softmax outputs may stray this far outside [0, 1]
 
 
 def predict_labels(proba: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
@@ -78,6 +79,11 @@ def youden_threshold(y_true: np.ndarray, p_pos: np.ndarray) -> float:
     y = _as_labels(y_true, n_classes=2)
     p = np.asarray(p_pos, dtype=float)
     _check_same_length(y, p)
+    if not np.isfinite(p).all():
+        raise ValueError(
+            f"youden_threshold needs finite scores; p_pos[{np.flatnonzero(~np.isfinite(p))[0]}]"
+            " is not (a NaN or infinite prediction: the model diverged)"
+        )
     n_pos, n_neg = int(y.sum()), int(y.size - y.sum())
     if n_pos == 0 or n_neg == 0:
         raise ValueError(
@@ -219,6 +225,17 @@ def _as_proba(proba: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"proba must be an (N, K) array of class probabilities with K >= 2; "
             f"got shape {proba.shape}"
+        )
+    invalid = np.flatnonzero(~np.isfinite(proba).all(axis=1))
+    if invalid.size:
+        raise ValueError(
+            f"proba must be finite; row {invalid[0]} is {proba[invalid[0]].tolist()} "
+            "(a NaN or infinite prediction: the model diverged)"
+        )
+    outside = np.flatnonzero(((proba < -PROBA_TOLERANCE) | (proba > 1 + PROBA_TOLERANCE)).any(1))
+    if outside.size:
+        raise ValueError(
+            f"proba must lie in [0, 1]; row {outside[0]} is {proba[outside[0]].tolist()}"
         )
     bad = np.flatnonzero(np.abs(proba.sum(axis=1) - 1) > 1e-3)
     if bad.size:

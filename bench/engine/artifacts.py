@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import tempfile
 import zipfile
 from pathlib import Path
@@ -28,11 +29,36 @@ def write_artifact(directory: Path, job: str, data: bytes) -> Path:
     """Write a stage's file atomically: readers see no file or a complete one."""
     path = weights_file(directory, job)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=_writer_prefix(), suffix=".tmp")
     with os.fdopen(handle, "wb") as file:
         file.write(data)
     os.replace(tmp, path)
     return path
+
+
+def remove_stray_files(directory: Path) -> list[Path]:
+    """Remove temporary files of writes interrupted on this machine (their writer is gone)."""
+    removed = []
+    for path in Path(directory).glob(f".{socket.gethostname()}-*.tmp"):
+        pid = path.name.split("-")[-2] if path.name.count("-") >= 2 else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _writer_prefix() -> str:
+    return f".{socket.gethostname()}-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def save_stage(

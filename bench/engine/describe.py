@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bench.data.sources import load_dataset
+from bench.engine.cache import describe_states, job_states
 from bench.engine.plan import Plan
 from bench.report.provenance import near_duplicate_line
 
@@ -28,6 +29,7 @@ def describe_plan(plan: Plan) -> str:
     ]
     lines += [f"  stage {job.label} ({job.hyper.epochs} epochs)" for job in plan.stage_jobs]
     lines += ["", near_duplicate_line(plan.near_duplicates)]
+    lines += ["", *describe_states(job_states(plan))]
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ and return records; only the coordinator writes the results database.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -69,15 +70,14 @@ class FoldModel:
     threshold: float
     histories: dict[str, dict[str, list[float]]]
     params: dict
+    val_scores: dict[str, float]  # on the inner validation split, for selection
 
 
 def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
     """Train a fold-independent stage; return its weights file and history."""
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
-    x, y = _stage_data(worker, job.stage)
-    fit, val = holdout(
-        y, np.arange(len(y)).astype(str), fraction=worker.suite.protocol.validation, seed=job.seed
-    )
+    x, y, groups = _stage_data(worker, job.stage)
+    fit, val = holdout(y, groups, fraction=worker.suite.protocol.validation, seed=job.seed)
     spec = _fit_spec(
         worker.suite,
         job.backbone,
@@ -111,12 +111,27 @@ def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
         n_test=len(fold.test),
         threshold=trained.threshold,
         params=trained.params,
-        scores=compute_metrics(y, proba, threshold=trained.threshold),
+        scores=_scores(job, "test", y, proba, threshold=trained.threshold),
         samples=target.ids[fold.test].tolist(),
         y_true=y.tolist(),
         proba=proba.tolist(),
         history=trained.histories,
+        val_scores=trained.val_scores,
     )
+
+
+def _scores(job: FoldJob, part: str, y: np.ndarray, proba: np.ndarray, *, threshold: float):
+    """Metrics of one part of a fold; bad predictions are an error naming the job."""
+    with _naming(job, part):
+        return compute_metrics(y, proba, threshold=threshold)
+
+
+@contextmanager
+def _naming(job: FoldJob, part: str):
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(f"{job.label}, {part} part: {exc}") from None
 
 
 def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
@@ -152,12 +167,15 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
         histories[stage.name] = result.history
     mode = BACKBONES[cell.backbone].preprocessing
     proba_val = predict_proba(result.model, preprocess(data.x_val, mode))
+    with _naming(job, "inner validation"):
+        threshold = _threshold(suite, proba_val, data.y_val)
     return FoldModel(
         model=result.model,
         preprocessing=mode,
-        threshold=_threshold(suite, proba_val, data.y_val),
+        threshold=threshold,
         histories=histories,
         params=params,
+        val_scores=_scores(job, "inner validation", data.y_val, proba_val, threshold=threshold),
     )
 
 
@@ -228,15 +246,18 @@ def _threshold(suite: Suite, proba_val: np.ndarray, y_val: np.ndarray) -> float:
     return float(suite.protocol.threshold)
 
 
-def _stage_data(worker: Worker, stage: StageSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs and labels of a stage; with several datasets the label is the dataset index."""
+def _stage_data(worker: Worker, stage: StageSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs, labels and groups of a stage; with several datasets the label is the dataset
+    index. Groups (patients, or scanners of origin) keep the holdout split from cutting
+    through one patient's images."""
     suite = worker.suite
-    xs, ys = [], []
+    xs, ys, groups = [], [], []
     for index, name in enumerate(stage.data):
         images = load_dataset(suite.datasets[name], image_size=suite.image_size)
         xs.append(worker.inputs(name))
         ys.append(images.labels if len(stage.data) == 1 else np.full(len(images.labels), index))
-    return np.concatenate(xs), np.concatenate(ys)
+        groups.append(np.char.add(f"{name}:", images.groups.astype(str)))
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(groups)
 
 
 def _fit_spec(

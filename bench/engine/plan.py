@@ -9,20 +9,19 @@ one outer fold and scores the test fold once.
 
 from __future__ import annotations
 
-import os
+import json
 import warnings
-from dataclasses import dataclass
-from functools import cache
-from importlib import metadata
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
 from bench.data.sources import fingerprint, load_dataset
 from bench.data.splits import Fold, check_splittable, make_folds, subsample
+from bench.engine.identity import DEFAULT_THREADS, environment, job_hash, weights_identity
 from bench.engine.leakage import check_overlap, near_duplicates_across_folds
 from bench.errors import BenchError, ConfigError
-from bench.hashing import content_hash, derive_seed
+from bench.hashing import content_hash, derive_seed, jsonable
 from bench.models.registry import check_backbone, check_optimizer
 
 
@@ -49,6 +48,7 @@ class StageJob:
     parent: str | None  # hash of the StageJob it starts from
     weights: str  # where the backbone starts when there is no parent
     seed: int
+    inputs: dict = field(default_factory=dict, compare=False, repr=False)  # what the hash covers
 
     @property
     def label(self) -> str:
@@ -66,6 +66,7 @@ class FoldJob:
     parent: str | None
     weights: str
     seed: int
+    inputs: dict = field(default_factory=dict, compare=False, repr=False)  # what the hash covers
 
     @property
     def label(self) -> str:
@@ -80,24 +81,20 @@ class Plan:
     near_duplicates: tuple[tuple[str, str, int], ...] = ()  # (id, id, distance) across folds
 
 
-def versions() -> dict[str, str]:
-    """Library versions that enter every job hash (read without importing them)."""
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    names = ["bench", "keras", backend]
-    return {"backend": backend, **{name: _version(name) for name in names}}
+def make_plan(suite: Suite, *, share_stages: bool = True, threads: int | None = None) -> Plan:
+    """Check everything the grid needs and list its jobs (fails before any training).
 
-
-def make_plan(suite: Suite, *, share_stages: bool = True) -> Plan:
-    """Check everything the grid needs and list its jobs (fails before any training)."""
+    ``threads`` is the number of threads each job trains with (part of every job's identity).
+    """
     try:
-        return _plan(suite, share_stages=share_stages)
+        return _plan(suite, share_stages=share_stages, threads=threads or DEFAULT_THREADS)
     except BenchError as exc:
         if str(exc).startswith(str(suite.path)):
             raise
         raise type(exc)(f"{suite.path}: {exc}") from None
 
 
-def _plan(suite: Suite, *, share_stages: bool) -> Plan:
+def _plan(suite: Suite, *, share_stages: bool, threads: int) -> Plan:
     _check_cells(suite)
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
     check_splittable(
@@ -117,15 +114,20 @@ def _plan(suite: Suite, *, share_stages: bool) -> Plan:
     )
     stage_jobs: dict[str, StageJob] = {}
     fold_jobs = []
+    env = environment(threads=threads)
     for cell in suite.cells:
         parent, weights, target_stages = (
-            _shared_stages(suite, cell, stage_jobs) if share_stages else (None, "none", ())
+            _shared_stages(suite, cell, stage_jobs, env) if share_stages else (None, "none", ())
         )
         for fold in folds:
             if not share_stages:
                 scope = (cell.id, fold.repeat, fold.fold)
-                parent, weights, target_stages = _shared_stages(suite, cell, stage_jobs, scope)
-            fold_jobs.append(_fold_job(suite, cell, fold, target_stages, parent, weights, target))
+                parent, weights, target_stages = _shared_stages(
+                    suite, cell, stage_jobs, env, scope
+                )
+            fold_jobs.append(
+                _fold_job(suite, cell, fold, target_stages, parent, weights, target, env)
+            )
     _check_inner_folds(suite, fold_jobs, target)
     _guard_leakage(suite, stage_jobs.values(), target.images)
     return Plan(
@@ -212,7 +214,7 @@ def _check_stage(suite: Suite, cell: Cell, stage: StageSpec) -> None:
 
 
 def _shared_stages(
-    suite: Suite, cell: Cell, jobs: dict, scope: tuple = ()
+    suite: Suite, cell: Cell, jobs: dict, env: dict, scope: tuple = ()
 ) -> tuple[str | None, str, tuple]:
     """Register the cell's fold-independent stages; return where target stages start.
 
@@ -220,7 +222,7 @@ def _shared_stages(
     saves: ``bench run --no-reuse`` retrains them for every fold).
     """
     parent, weights = (
-        _base(suite, cell, jobs, scope) if cell.strategy.init == "base" else (None, "none")
+        _base(suite, cell, jobs, env, scope) if cell.strategy.init == "base" else (None, "none")
     )
     stages = cell.strategy.stages
     first_target = next((i for i, s in enumerate(stages) if suite.target in s.data), None)
@@ -238,6 +240,7 @@ def _shared_stages(
             _hyper(suite, cell, stage),
             parent,
             weights,
+            env,
             scope,
         )
         jobs.setdefault(job.hash, job)
@@ -246,7 +249,7 @@ def _shared_stages(
     return parent, weights, resolved
 
 
-def _base(suite: Suite, cell: Cell, jobs: dict, scope: tuple) -> tuple[str | None, str]:
+def _base(suite: Suite, cell: Cell, jobs: dict, env: dict, scope: tuple) -> tuple[str | None, str]:
     base = suite.base
     if base.pretrain is None:
         return None, base.weights
@@ -261,28 +264,29 @@ def _base(suite: Suite, cell: Cell, jobs: dict, scope: tuple) -> tuple[str | Non
         patience=suite.train.patience,
     )
     job = _stage_job(
-        suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights, scope
+        suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights, env, scope
     )
     jobs.setdefault(job.hash, job)
     return job.hash, base.weights
 
 
-def _stage_job(suite, backbone, options, stage, hyper, parent, weights, scope) -> StageJob:
-    data = [fingerprint(suite.datasets[name], image_size=suite.image_size) for name in stage.data]
-    content = [
-        "stage",
-        backbone,
-        options,
-        suite.image_size,
-        stage,
-        hyper,
-        data,
-        parent or weights,
-        versions(),
-    ]
-    seed = derive_seed(suite.seed, content_hash(content))  # a private copy trains the same
+def _stage_job(suite, backbone, options, stage, hyper, parent, weights, env, scope) -> StageJob:
+    settings = {
+        "job": "stage",
+        "grid.backbone": backbone,
+        f"backbones.{backbone}": dict(options),
+        "suite.image_size": suite.image_size,
+        "stage": stage,
+        "training": hyper,
+        **_data(suite, stage.data),
+        "protocol.validation": suite.protocol.validation,
+        "start": parent or weights_identity(weights),
+        "suite.seed": suite.seed,
+    }
+    seed = derive_seed(suite.seed, content_hash(settings))  # a private copy trains the same
+    inputs = _canonical({**settings, "environment": env, **({"private": scope} if scope else {})})
     return StageJob(
-        hash=content_hash([*content, seed, *([scope] if scope else [])]),
+        hash=job_hash(inputs),
         backbone=backbone,
         backbone_options=options,
         stage=stage,
@@ -290,29 +294,38 @@ def _stage_job(suite, backbone, options, stage, hyper, parent, weights, scope) -
         parent=parent,
         weights=weights,
         seed=seed,
+        inputs=inputs,
     )
 
 
-def _fold_job(suite, cell, fold, stages, parent, weights, target) -> FoldJob:
+def _fold_job(suite, cell, fold, stages, parent, weights, target, env) -> FoldJob:
     fold = _labelled_fraction(fold, cell.fraction, target, seed=suite.seed)
-    data = fingerprint(suite.datasets[suite.target], image_size=suite.image_size)
     split = [target.ids[part].tolist() for part in (fold.train, fold.val, fold.test)]
-    content = [
-        "fold",
-        cell.backbone,
-        cell.backbone_options,
-        suite.image_size,
-        stages,
-        data,
-        content_hash(split),
-        parent or weights,
-        suite.protocol.threshold,
-        _target_regime(suite, cell),
-        versions(),
-    ]
     seed = derive_seed(suite.seed, cell.id, fold.repeat, fold.fold)
+    inputs = _canonical(
+        {
+            "job": "fold",
+            "cell": cell.id,
+            "grid.backbone": cell.backbone,
+            f"backbones.{cell.backbone}": dict(cell.backbone_options),
+            "suite.image_size": suite.image_size,
+            "stages": [{"stage": stage, "training": hyper} for stage, hyper in stages],
+            **_data(suite, (suite.target,)),
+            "protocol.folds": suite.protocol.folds,
+            "protocol.validation": suite.protocol.validation,
+            "split": content_hash(split),
+            "start": parent or weights_identity(weights),
+            "protocol.threshold": suite.protocol.threshold,
+            "augmentation": suite.augmentation if cell.augment else None,
+            "balance.method": suite.balance,
+            "tuning": suite.tuning,
+            "suite.seed": suite.seed,
+            "seed": seed,
+            "environment": env,
+        }
+    )
     return FoldJob(
-        hash=content_hash([*content, seed]),
+        hash=job_hash(inputs),
         cell=cell,
         repeat=fold.repeat,
         fold=fold,
@@ -320,7 +333,21 @@ def _fold_job(suite, cell, fold, stages, parent, weights, target) -> FoldJob:
         parent=parent,
         weights=weights,
         seed=seed,
+        inputs=inputs,
     )
+
+
+def _data(suite: Suite, names) -> dict[str, str]:
+    """The fingerprint of each dataset a job reads, under its suite key."""
+    return {
+        f"datasets.{name}": fingerprint(suite.datasets[name], image_size=suite.image_size)
+        for name in names
+    }
+
+
+def _canonical(inputs: dict) -> dict:
+    """Inputs as plain JSON values (dataclasses as tables), as they are stored and compared."""
+    return json.loads(json.dumps(inputs, default=jsonable))
 
 
 def _labelled_fraction(fold: Fold, fraction: float, target, *, seed: int) -> Fold:
@@ -364,13 +391,3 @@ def stage_classes(suite: Suite, stage: StageSpec) -> tuple[str, ...]:
 
 def _n_classes(suite: Suite, stage: StageSpec) -> int:
     return len(stage_classes(suite, stage))
-
-
-@cache
-def _version(name: str) -> str:
-    for distribution in (name, f"{name}-cpu"):
-        try:
-            return metadata.version(distribution)
-        except metadata.PackageNotFoundError:
-            continue
-    return "absent"

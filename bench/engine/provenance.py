@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
-from bench.engine.plan import versions
+from bench.engine.identity import versions
 
 # Libraries whose versions can change numbers or behaviour, recorded beside the ones that
 # enter every job hash.

@@ -17,7 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bench.config.spec import Suite
-from bench.engine.artifacts import is_complete, load_history, weights_file
+from bench.engine.artifacts import is_complete, load_history, remove_stray_files, weights_file
+from bench.engine.cache import mark_used
 from bench.engine.executors import (
     Executor,
     ExecutorSpec,
@@ -96,7 +97,7 @@ def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary
     """Train every job of ``suite`` not stored yet; Ctrl-C returns an interrupted summary."""
     started = time.time()
     with run_lock(suite.store_path.parent, wait=options.wait):
-        plan = make_plan(suite, share_stages=options.reuse)
+        plan = make_plan(suite, share_stages=options.reuse, threads=options.executor.threads)
         store = Store(suite.store_path)
         try:
             return _run(plan, store, options, started)
@@ -108,6 +109,7 @@ def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSu
     suite, run_id, status = plan.suite, None, "done"
     summary = RunSummary(near_duplicates=plan.near_duplicates, skipped_files=_skipped_files(plan))
     store.close_abandoned_runs()  # we hold the lock: a run still marked running was killed
+    remove_stray_files(suite.artifacts_dir)  # temporary files of writes a kill interrupted
     try:
         with open_executor(options.executor, suite=suite, reuse=options.reuse) as executor:
             where = {
@@ -190,7 +192,9 @@ def _record_folds(store: Store, plan: Plan) -> None:
         seen.add(key)
         for part in ("train", "val", "test"):
             rows += [(job.repeat, job.fold.fold, ids[i], part) for i in getattr(job.fold, part)]
-    store.record_folds(dataset=target, rows=rows)
+    store.record_folds(
+        suite_hash=plan.suite.hash, profile=plan.suite.profile, dataset=target, rows=rows
+    )
 
 
 def _target_ids(suite: Suite):
@@ -209,6 +213,7 @@ def _execute(
 ) -> None:
     statuses = store.job_statuses([j.hash for j in (*plan.stage_jobs, *plan.fold_jobs)])
     _adopt_stages(plan, store, run_id, statuses)
+    mark_used(plan.suite.artifacts_dir, plan.stage_jobs)
     folds = _pending_folds(plan.fold_jobs, statuses, options, summary)
     stages, unavailable = _pending_stages(plan, folds, statuses, options, summary)
     runnable, blocked = _split_blocked([*stages, *folds], unavailable)
@@ -245,6 +250,7 @@ def _adopt_stages(plan: Plan, store: Store, run_id: int, statuses: dict) -> None
                 started=time.time(),
                 artifact=str(weights_file(directory, job.hash)),
                 history=load_history(directory, job.hash),
+                inputs=job.inputs,
             )
             statuses[job.hash] = "done"
 
@@ -347,6 +353,7 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
             started=outcome.started,
             artifact=artifact,
             history=history,
+            inputs=job.inputs,
         )
         run.summary.stages_trained += 1
     else:
@@ -356,6 +363,7 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
             run_id=run.run_id,
             started=outcome.started,
             info=outcome.where,
+            inputs=job.inputs,
         )
         run.summary.folds_trained += 1
     return True
@@ -370,6 +378,7 @@ def _fail(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> None:
         started=outcome.started,
         error=outcome.error,
         traceback=outcome.traceback,
+        inputs=job.inputs,
     )
     run.summary.failed.append((job.label, outcome.error))
     if run.options.fail_fast:

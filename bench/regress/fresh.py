@@ -27,9 +27,6 @@ from bench.regress.snapshot import FoldScore, Snapshot, fold_scores
 if TYPE_CHECKING:
     from bench.engine.runner import RunSummary
 
-FOLDS = "SELECT repeat, fold, sample FROM folds WHERE dataset = ? AND part = 'test'"
-
-
 @dataclass(frozen=True)
 class FreshRun:
     """A fresh run's snapshot and the runner's summary (failures, wall time)."""
@@ -89,7 +86,7 @@ def _snapshot(suite: Suite, *, seconds: float, calibration: float, wall: float) 
     store = Store(suite.store_path)
     try:
         folds = _stored_folds(store, suite)
-        fingerprint = _fold_fingerprint(store, dataset=suite.target)
+        fingerprint = _fold_fingerprint(store, suite)
     finally:
         store.close()
     return Snapshot(
@@ -115,9 +112,12 @@ def _stored_folds(store, suite: Suite) -> tuple[FoldScore, ...]:
     return fold_scores(scores, metrics=METRICS)
 
 
-def _fold_fingerprint(store, *, dataset: str) -> str:
+def _fold_fingerprint(store, suite: Suite) -> str:
     """Hash of the sample ids in every outer test fold: equal hashes mean folds pair."""
-    rows = sorted(store.db.execute(FOLDS, (dataset,)).fetchall())
+    assigned = store.fold_assignments(
+        suite_hash=suite.hash, profile=suite.profile, dataset=suite.target
+    )
+    rows = sorted([r, f, sample] for r, f, sample, part in assigned if part == "test")
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
 
 

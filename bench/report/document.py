@@ -26,6 +26,7 @@ from bench.report.timing import (
     stages_table,
     timing_summary,
 )
+from bench.stats.selection import SelectionEstimate
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Analysis:
     board: Leaderboard
     comparisons: BaselineComparisons
     provenance: tuple[str, ...]
+    selection: SelectionEstimate | str | None = None  # the winner's nested estimate, or why not
 
 
 def build_document(
@@ -70,7 +72,8 @@ def build_document(
     board = analysis.board
     sections = [
         _leaderboard(board),
-        _comparisons(analysis.comparisons),
+        _selection(analysis.selection),
+        _comparisons(analysis.comparisons, sort=board.sort),
         _ranges(board),
         _figures(figures),
         examples and Section("Examples with Grad-CAM", figures=(examples,)),
@@ -95,16 +98,42 @@ def _leaderboard(board: Leaderboard) -> Section:
     return Section("Leaderboard", paragraphs=(text,), tables=(leaderboard_table(board),))
 
 
-def _comparisons(result: BaselineComparisons) -> Section:
+def _selection(selection: SelectionEstimate | str | None) -> Section | None:
+    if selection is None:
+        return None
+    if isinstance(selection, str):
+        return Section("Selection-aware estimate of the winner", paragraphs=(selection,))
+    s = selection
+    level = round(100 * s.confidence)
+    text = (
+        f"The top row is the best of {s.cells} cells, so its mean ({s.naive:.3f}) is biased "
+        "upward. Choosing the cell within each outer fold by its inner-validation score and "
+        "scoring that choice on the outer test fold estimates the whole select-then-train "
+        f"procedure: {s.metric} {s.nested:.3f} ({level}% CI {s.ci_low:.3f} to "
+        f"{s.ci_high:.3f}, corrected t-interval over {s.folds} folds); optimism "
+        f"{s.optimism:+.3f}. Quote this number as what the winning recipe can be expected to "
+        "score."
+    )
+    return Section("Selection-aware estimate of the winner", paragraphs=(text,))
+
+
+def _comparisons(result: BaselineComparisons, *, sort: str) -> Section:
     if not result.comparisons:
         return Section(f"Comparison with the baseline {result.factor}", paragraphs=result.notes)
     text = (
         f"Each {result.factor} against {result.baseline} on every metric: {result.procedure}. "
         "Bold adjusted p-values are significant."
     )
+    levels = len({c.a for c in result.comparisons})
+    family = (
+        f"Family of comparisons: the {levels} {result.factor} level(s) against "
+        f"{result.baseline}, one family per metric; Holm's adjustment controls the "
+        f"family-wise error within each metric, not across metrics. The primary metric is "
+        f"{METRIC_LABELS.get(sort, sort)} (the ranking metric); the others are secondary."
+    )
     return Section(
         f"Comparison with the baseline {result.factor} ({result.baseline})",
-        paragraphs=(text, *result.notes),
+        paragraphs=(text, family, *result.notes),
         tables=(comparison_table(result),),
     )
 

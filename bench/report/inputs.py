@@ -26,7 +26,7 @@ import numpy as np
 from bench.errors import BenchError
 from bench.store.db import Store
 from bench.store.imports import PROFILE as IMPORTED
-from bench.store.scores import load_scores
+from bench.store.scores import load_scores, with_validation_scores
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,6 +79,9 @@ class ReportInputs:
     predictions: Mapping[str, FoldPredictions]
     histories: pd.DataFrame
     curve_folds: int
+    # scores on each fold's inner validation split (cell, repeat, fold, val_<metric>...);
+    # None for results stored before they were recorded, or imported
+    validation: pd.DataFrame | None = None
 
     @property
     def imported(self) -> bool:
@@ -141,7 +144,14 @@ def _read(store: Store, *, suite_hash: str, profile: str) -> ReportInputs:
         predictions=_predictions(store, folds, sampled),
         histories=_histories(store, [*stage_jobs, *sampled]),
         curve_folds=len(sampled),
+        validation=_validation(store, scores, suite_hash=suite_hash, profile=profile),
     )
+
+
+def _validation(store: Store, scores: pd.DataFrame, *, suite_hash: str, profile: str):
+    merged = with_validation_scores(store, scores, suite_hash=suite_hash, profile=profile)
+    columns = [c for c in merged.columns if c.startswith("val_")]
+    return merged[["cell", "repeat", "fold", *columns]] if columns else None
 
 
 def _runs(store: Store, *, suite_hash: str, profile: str) -> tuple[Mapping[str, object], ...]:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.config.spec import Suite
-from bench.errors import BenchError
+from bench.errors import BenchError, StatsError
+from bench.metrics import LOWER_IS_BETTER
 from bench.report.appendix import folds_csv
 from bench.report.document import Analysis, Document, build_document
 from bench.report.figures import (
@@ -40,6 +41,7 @@ from bench.report.provenance import provenance_lines
 from bench.report.significance import baseline_marks, compare_with_baseline, comparison_table
 from bench.report.table import to_latex
 from bench.report.target import ReportTarget, target_from_suite
+from bench.stats.selection import SelectionEstimate, nested_estimate
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,30 @@ def analyse(target: ReportTarget, inputs: ReportInputs, *, request: ReportReques
         cells=len(board.rows),
         folds=len(scores),
     )
-    return Analysis(board=board, comparisons=comparisons, provenance=provenance)
+    return Analysis(
+        board=board,
+        comparisons=comparisons,
+        provenance=provenance,
+        selection=_selection(inputs, board),
+    )
+
+
+def _selection(inputs: ReportInputs, board) -> SelectionEstimate | str | None:
+    """The nested estimate of the leaderboard's winner, or why there is none."""
+    if board.sort not in inputs.scores.columns or inputs.scores["cell"].nunique() < 2:
+        return None
+    if inputs.validation is None:
+        return (
+            "No selection-aware estimate: these results hold no inner-validation scores "
+            "(imported, or stored before bench recorded them); rerun the suite to get it."
+        )
+    scores = inputs.scores.merge(inputs.validation, on=["cell", "repeat", "fold"], how="left")
+    try:
+        return nested_estimate(
+            scores, metric=board.sort, higher_is_better=board.sort not in LOWER_IS_BETTER
+        )
+    except StatsError as error:
+        return f"No selection-aware estimate: {error}."
 
 
 def _latex_files(

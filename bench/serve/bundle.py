@@ -41,6 +41,9 @@ class Metadata:
     versions: dict[str, str | None]
     created: str
     format: int = FORMAT
+    # --best: the selection-aware estimate of the exported recipe (bench.stats.selection),
+    # the number to expect, rather than the winner's flattering mean over folds.
+    expected_performance: dict | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

@@ -27,13 +27,15 @@ import numpy as np
 from bench.config.spec import Cell, Suite
 from bench.data.sources import load_dataset
 from bench.data.splits import Fold, holdout
-from bench.engine.plan import FoldJob, Plan, make_plan, versions
-from bench.errors import BenchError
+from bench.engine.identity import versions
+from bench.engine.plan import FoldJob, Plan, make_plan
+from bench.errors import BenchError, StatsError
 from bench.hashing import content_hash, derive_seed
+from bench.metrics import LOWER_IS_BETTER
 from bench.serve.bundle import Metadata, load_bundle, write_bundle
 from bench.serve.choose import best_cell, cv_summary, match_cell
 from bench.store.db import Store
-from bench.store.scores import load_scores
+from bench.store.scores import load_scores, with_validation_scores
 
 REPRODUCED = 1e-5  # largest |Δp| still counted as reproducing the stored predictions
 
@@ -51,6 +53,7 @@ class ExportResult:
     directory: Path
     metadata: Metadata
     reproduced: float | None  # fold exports: max |Δp| against the stored predictions
+    selection: str | None = None  # --best: naive and nested estimates of the winner, in words
 
     def lines(self) -> list[str]:
         meta = self.metadata
@@ -68,6 +71,8 @@ class ExportResult:
             f"exported {meta.cell} (trained on {what}) to {self.directory}",
             f"cross-validated ({_n_folds(meta)} folds): {metrics}",
         ]
+        if self.selection is not None:
+            lines.append(f"chosen as best: {self.selection}")
         if where["data"] == "fold":
             lines.append(_reproduction_line(self.reproduced))
         lines.append(
@@ -88,12 +93,39 @@ def export_model(
     if log:
         what = f"fold r{job.repeat} f{job.fold.fold}" if request.fold else "all labelled data"
         log(f"retraining {cell.id} on {what}")
+    expected, selection = _selection(scores, request.best) if request.best else (None, None)
     trained = _train(plan, job)
     directory = request.out or default_out(suite, cell, fold=request.fold)
     metadata = _metadata(suite, cell, job, trained, scores, fold=request.fold is not None)
+    metadata = replace(metadata, expected_performance=expected)
     write_bundle(directory, model=trained.model, metadata=metadata)
     reproduced = _reproduction(suite, job, directory) if request.fold else None
-    return ExportResult(directory=directory, metadata=metadata, reproduced=reproduced)
+    return ExportResult(
+        directory=directory, metadata=metadata, reproduced=reproduced, selection=selection
+    )
+
+
+def _selection(scores, metric: str) -> tuple[dict | None, str]:
+    """The nested estimate of choosing the best cell on ``metric`` (metadata, line)."""
+    from bench.stats.selection import nested_estimate
+
+    try:
+        estimate = nested_estimate(
+            scores, metric=metric, higher_is_better=metric not in LOWER_IS_BETTER
+        )
+    except StatsError as error:
+        return None, f"no selection-aware estimate: {error}"
+    expected = {
+        "metric": metric,
+        "nested": estimate.nested,
+        "ci": [estimate.ci_low, estimate.ci_high],
+        "naive": estimate.naive,
+        "optimism": estimate.optimism,
+        "folds": estimate.folds,
+        "procedure": "per outer fold, the cell best on inner validation, scored on the "
+        "outer test fold (nested cross-validation of the selection)",
+    }
+    return expected, estimate.line()
 
 
 def refit_job(plan: Plan, cell: Cell) -> FoldJob:
@@ -124,7 +156,10 @@ def _stored_scores(suite: Suite):
         )
     store = Store(suite.store_path)
     try:
-        return load_scores(store, suite_hash=suite.hash, profile=suite.profile)
+        scores = load_scores(store, suite_hash=suite.hash, profile=suite.profile)
+        return with_validation_scores(
+            store, scores, suite_hash=suite.hash, profile=suite.profile
+        )
     finally:
         store.close()
 

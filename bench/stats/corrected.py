@@ -37,6 +37,11 @@ def fold_size_ratio(n_train: ArrayLike, n_test: ArrayLike) -> float:
             "the corrected tests need the fold sizes n_train and n_test, which are missing "
             "(a published table with one row per cell has none); use the paired t-test over cells"
         )
+    if train.size != test.size and train.size > 1 and test.size > 1:
+        raise StatsError(
+            f"fold sizes do not pair: {train.size} n_train values but {test.size} n_test "
+            "values; give one of each per fold"
+        )
     if (train <= 0).any() or (test <= 0).any():
         raise StatsError("fold sizes n_train and n_test must be positive; fix the scores table")
     return float(test.mean() / train.mean())

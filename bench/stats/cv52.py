@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 
 from bench.errors import StatsError
 from bench.stats.results import SignificanceResult
+from bench.stats.samples import is_constant
 
 
 def dietterich_5x2cv_t(diffs: ArrayLike) -> SignificanceResult:
@@ -84,7 +85,7 @@ def _five_by_two(diffs: ArrayLike) -> np.ndarray:
 def _sum_of_variances(p: np.ndarray) -> float:
     """sum_i s_i^2, where s_i^2 is the variance estimate of repeat i (not divided by n - 1)."""
     s2 = np.sum((p - p.mean(axis=1, keepdims=True)) ** 2)
-    if s2 == 0.0:
+    if all(is_constant(row) for row in p):  # equal up to rounding: s2 is rounding noise
         raise StatsError(
             "in every repeat both folds have the same difference, so the 5x2cv variance is 0 "
             "and the statistic is undefined; check that the scores are not copies"

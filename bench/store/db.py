@@ -11,34 +11,57 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY, suite TEXT, suite_hash TEXT, profile TEXT, command TEXT,
-    started REAL, ended REAL, status TEXT, provenance TEXT);
-CREATE TABLE IF NOT EXISTS plan (
-    suite_hash TEXT, profile TEXT, job TEXT, kind TEXT, cell TEXT, factors TEXT,
-    repeat INTEGER, fold INTEGER, label TEXT, PRIMARY KEY (suite_hash, profile, job));
-CREATE TABLE IF NOT EXISTS jobs (
-    hash TEXT PRIMARY KEY, kind TEXT, label TEXT, status TEXT, run_id INTEGER,
-    started REAL, duration REAL, error TEXT, traceback TEXT, artifact TEXT, info TEXT);
-CREATE TABLE IF NOT EXISTS fold_results (
-    job TEXT PRIMARY KEY, cell TEXT, factors TEXT, repeat INTEGER, fold INTEGER,
-    n_train INTEGER, n_val INTEGER, n_test INTEGER, threshold REAL, params TEXT);
-CREATE TABLE IF NOT EXISTS scores (
-    job TEXT, metric TEXT, value REAL, PRIMARY KEY (job, metric));
-CREATE TABLE IF NOT EXISTS predictions (
-    job TEXT, sample TEXT, y_true INTEGER, proba TEXT, PRIMARY KEY (job, sample));
-CREATE TABLE IF NOT EXISTS histories (
-    job TEXT, stage TEXT, epoch INTEGER, metric TEXT, value REAL);
-CREATE TABLE IF NOT EXISTS folds (
-    dataset TEXT, repeat INTEGER, fold INTEGER, sample TEXT, part TEXT,
-    PRIMARY KEY (dataset, repeat, sample, part));
-CREATE INDEX IF NOT EXISTS histories_job ON histories (job);
-CREATE INDEX IF NOT EXISTS plan_kind ON plan (suite_hash, profile, kind);
-"""
+from bench.errors import BenchError
+
+# Ordered migrations: entry i brings a store from schema version i to i + 1. A store made
+# before versions were recorded has the tables of version 1 and user_version 0.
+MIGRATIONS = (
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY, suite TEXT, suite_hash TEXT, profile TEXT, command TEXT,
+        started REAL, ended REAL, status TEXT, provenance TEXT);
+    CREATE TABLE plan (
+        suite_hash TEXT, profile TEXT, job TEXT, kind TEXT, cell TEXT, factors TEXT,
+        repeat INTEGER, fold INTEGER, label TEXT, PRIMARY KEY (suite_hash, profile, job));
+    CREATE TABLE jobs (
+        hash TEXT PRIMARY KEY, kind TEXT, label TEXT, status TEXT, run_id INTEGER,
+        started REAL, duration REAL, error TEXT, traceback TEXT, artifact TEXT, info TEXT);
+    CREATE TABLE fold_results (
+        job TEXT PRIMARY KEY, cell TEXT, factors TEXT, repeat INTEGER, fold INTEGER,
+        n_train INTEGER, n_val INTEGER, n_test INTEGER, threshold REAL, params TEXT);
+    CREATE TABLE scores (
+        job TEXT, metric TEXT, value REAL, PRIMARY KEY (job, metric));
+    CREATE TABLE predictions (
+        job TEXT, sample TEXT, y_true INTEGER, proba TEXT, PRIMARY KEY (job, sample));
+    CREATE TABLE histories (
+        job TEXT, stage TEXT, epoch INTEGER, metric TEXT, value REAL);
+    CREATE TABLE folds (
+        dataset TEXT, repeat INTEGER, fold INTEGER, sample TEXT, part TEXT,
+        PRIMARY KEY (dataset, repeat, sample, part));
+    CREATE INDEX histories_job ON histories (job);
+    CREATE INDEX plan_kind ON plan (suite_hash, profile, kind);
+    """,
+    # 2: the inputs each job hash covers (to say why a job is stale), inner-validation
+    # scores per fold (selection-aware estimates), fold assignments keyed by the plan.
+    """
+    ALTER TABLE jobs ADD COLUMN inputs TEXT;
+    ALTER TABLE fold_results ADD COLUMN val_scores TEXT;
+    CREATE TABLE folds_keyed (
+        suite_hash TEXT, profile TEXT, dataset TEXT, repeat INTEGER, fold INTEGER,
+        sample TEXT, part TEXT, PRIMARY KEY (suite_hash, profile, dataset, repeat, sample, part));
+    INSERT INTO folds_keyed SELECT '', '', dataset, repeat, fold, sample, part FROM folds;
+    DROP TABLE folds;
+    ALTER TABLE folds_keyed RENAME TO folds;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(BenchError):
+    """The results database cannot be used by this version of bench."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,7 @@ class FoldRecord:
     y_true: Sequence[int]
     proba: Sequence[Sequence[float]]
     history: dict[str, dict[str, list[float]]]  # stage -> metric -> per-epoch values
+    val_scores: dict[str, float] = field(default_factory=dict)  # on the inner validation split
 
 
 @dataclass(frozen=True)
@@ -95,10 +119,36 @@ class Store:
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self._migrate()
 
     def close(self) -> None:
         self.db.close()
+
+    @property
+    def version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        """Bring the file to :data:`SCHEMA_VERSION`, one migration per transaction."""
+        version = self.version
+        if version == 0 and self._has_table("runs"):
+            version = 1  # written before schema versions were recorded
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: results store schema version {version} is newer than this "
+                f"bench understands ({SCHEMA_VERSION}); upgrade bench, or write to another "
+                "results folder ([suite] results)"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            statements = [q for q in MIGRATIONS[target - 1].split(";") if q.strip()]
+            with self.transaction():
+                for statement in statements:
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {target}")
+
+    def _has_table(self, name: str) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self.db.execute(query, (name,)).fetchone() is not None
 
     def transaction(self):
         return _Transaction(self.db)
@@ -197,9 +247,12 @@ class Store:
         started: float,
         artifact: str,
         history: dict[str, list[float]],
+        inputs: dict | None = None,
     ) -> None:
         with self.transaction():
-            self._replace_job(job, "stage", label, "done", run_id, started, artifact=artifact)
+            self._replace_job(
+                job, "stage", label, "done", run_id, started, artifact=artifact, inputs=inputs
+            )
             self._history(job, "stage", history)
 
     def record_failure(
@@ -212,10 +265,19 @@ class Store:
         started: float,
         error: str,
         traceback: str,
+        inputs: dict | None = None,
     ) -> None:
         with self.transaction():
             self._replace_job(
-                job, kind, label, "failed", run_id, started, error=error, traceback=traceback
+                job,
+                kind,
+                label,
+                "failed",
+                run_id,
+                started,
+                error=error,
+                traceback=traceback,
+                inputs=inputs,
             )
 
     def record_fold(
@@ -226,13 +288,16 @@ class Store:
         run_id: int,
         started: float,
         info: dict | None = None,
+        inputs: dict | None = None,
     ) -> None:
         """Store one fold's results and mark its job done, all or nothing."""
         r = record
         with self.transaction():
-            self._replace_job(r.job, "fold", label, "done", run_id, started, info=info)
+            self._replace_job(
+                r.job, "fold", label, "done", run_id, started, info=info, inputs=inputs
+            )
             self.db.execute(
-                "INSERT OR REPLACE INTO fold_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO fold_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     r.job,
                     r.cell,
@@ -244,6 +309,7 @@ class Store:
                     r.n_test,
                     r.threshold,
                     json.dumps(r.params),
+                    json.dumps(r.val_scores),
                 ),
             )
             self.db.execute("DELETE FROM scores WHERE job = ?", (r.job,))
@@ -262,13 +328,42 @@ class Store:
             for stage, history in r.history.items():
                 self._history(r.job, stage, history)
 
-    def record_folds(self, *, dataset: str, rows: Iterable[tuple]) -> None:
-        """Fold assignment rows (repeat, fold, sample, part), stored once per dataset."""
+    def record_folds(
+        self, *, suite_hash: str, profile: str, dataset: str, rows: Iterable[tuple]
+    ) -> None:
+        """Fold assignment rows (repeat, fold, sample, part) of one plan: a changed suite
+        has its own rows, never mixed with another plan's."""
         with self.transaction():
             self.db.executemany(
-                "INSERT OR IGNORE INTO folds VALUES (?, ?, ?, ?, ?)",
-                [(dataset, *row) for row in rows],
+                "INSERT OR IGNORE INTO folds VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(suite_hash, profile, dataset, *row) for row in rows],
             )
+
+    def fold_assignments(self, *, suite_hash: str, profile: str, dataset: str) -> list[tuple]:
+        """(repeat, fold, sample, part) rows of one plan."""
+        return self.db.execute(
+            "SELECT repeat, fold, sample, part FROM folds WHERE suite_hash = ? AND profile = ? "
+            "AND dataset = ? ORDER BY repeat, fold, part, sample",
+            (suite_hash, profile, dataset),
+        ).fetchall()
+
+    def job_inputs(self, labels: Iterable[str], *, profile: str) -> dict[str, tuple]:
+        """(hash, status, inputs) of the newest stored job of each label planned under
+        ``profile`` (another profile's job of the same label is not an earlier version)."""
+        wanted = list(labels)
+        found = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT DISTINCT j.label, j.hash, j.status, j.inputs, j.started FROM jobs j "
+                f"JOIN plan p ON p.job = j.hash WHERE p.profile = ? AND j.label IN ({marks}) "
+                "ORDER BY j.started",
+                [profile, *chunk],
+            ).fetchall()
+            for label, job, status, inputs, _ in rows:
+                found[label] = (job, status, json.loads(inputs) if inputs else {})
+        return found
 
     def _replace_job(
         self,
@@ -283,9 +378,10 @@ class Store:
         error=None,
         traceback=None,
         info=None,
+        inputs=None,
     ) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job,
                 kind,
@@ -298,6 +394,7 @@ class Store:
                 traceback,
                 artifact,
                 json.dumps(info or {}),
+                json.dumps(inputs) if inputs is not None else None,
             ),
         )
 

@@ -46,8 +46,35 @@ def load_scores(store: Store, *, suite_hash: str, profile: str):
     return table
 
 
-def scores_for(target: str, *, profile: str | None = None):
-    """Scores of a suite file (``suites/x.toml``) or of a results name (``results/<name>``)."""
+VALIDATION = (
+    "SELECT r.cell, r.repeat, r.fold, r.val_scores FROM plan p "
+    "JOIN fold_results r ON r.job = p.job "
+    "WHERE p.suite_hash = ? AND p.profile = ? AND p.kind = 'fold'"
+)
+
+
+def with_validation_scores(store: Store, table, *, suite_hash: str, profile: str):
+    """``table`` (from :func:`load_scores`) with ``val_<metric>`` columns: each fold's
+    scores on its inner validation split (absent in stores that predate them)."""
+    import pandas as pd
+
+    rows = store.db.execute(VALIDATION, (suite_hash, profile)).fetchall()
+    records = [
+        {"cell": cell, "repeat": repeat, "fold": fold}
+        | {f"val_{k}": v for k, v in json.loads(text).items()}
+        for cell, repeat, fold, text in rows
+        if text
+    ]
+    if not records:
+        return table
+    merged = table.merge(pd.DataFrame(records), on=["cell", "repeat", "fold"], how="left")
+    merged.attrs = table.attrs
+    return merged
+
+
+def scores_for(target: str, *, profile: str | None = None, validation: bool = False):
+    """Scores of a suite file (``suites/x.toml``) or of a results name (``results/<name>``);
+    with ``validation``, also each fold's inner-validation scores (``val_<metric>``)."""
     if target.endswith(".toml"):
         from bench.config import load_suite
 
@@ -65,6 +92,9 @@ def scores_for(target: str, *, profile: str | None = None):
             if run is None:
                 raise BenchError(f"{path}: the database holds no runs")
             suite_hash, profile = run["suite_hash"], run["profile"]
-        return load_scores(store, suite_hash=suite_hash, profile=profile)
+        table = load_scores(store, suite_hash=suite_hash, profile=profile)
+        if validation:
+            table = with_validation_scores(store, table, suite_hash=suite_hash, profile=profile)
+        return table
     finally:
         store.close()

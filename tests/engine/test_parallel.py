@@ -8,7 +8,7 @@ import pytest
 from bench.config import load_suite
 from bench.engine.executors import ExecutorSpec, task
 from bench.engine.executors import cluster as dask_executor
-from bench.engine.executors.local import usable_cores
+from bench.engine.identity import DEFAULT_THREADS
 from bench.engine.runner import RunOptions, run_suite
 from bench.errors import BenchError
 from bench.store.db import Store
@@ -16,7 +16,7 @@ from tests.conftest import TINY_SUITE
 
 # Workers get as many TensorFlow threads as this process has, so numbers are bit-identical:
 # floating-point reductions are ordered by thread count, which changes the last digits.
-THREADS = usable_cores()
+THREADS = DEFAULT_THREADS  # as the serial runs of this process
 LOCAL = ExecutorSpec(jobs=2, threads=THREADS)
 ONE_CELL = {
     'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]',

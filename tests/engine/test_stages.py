@@ -96,7 +96,7 @@ def test_dtl_phase_one_trains_on_origin_pseudo_labels(write_suite):
     scanners = stage_classes(suite, pool_job.stage)
     assert len(scanners) >= 3 and all(name.startswith("scanner") for name in scanners)
     worker = Worker(suite=suite, pool=ModelPool(), artifacts=suite.artifacts_dir)
-    _, y = _stage_data(worker, pool_job.stage)
+    _, y, _ = _stage_data(worker, pool_job.stage)
     assert sorted(set(y.tolist())) == list(range(len(scanners)))
     parent = next(j for j in plan.stage_jobs if j.hash == pool_job.parent)
     run_stage_job(parent, worker)

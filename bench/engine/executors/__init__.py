@@ -44,7 +44,7 @@ class ExecutorSpec:
 
     kind: str | None = None
     jobs: int | None = None  # local: worker processes; dask: most jobs at once
-    threads: int | None = None  # TensorFlow threads per job process (default: cores // jobs)
+    threads: int | None = None  # threads per job process (default: identity.DEFAULT_THREADS)
     max_jobs_per_worker: int = 50  # a local worker process is replaced after this many
     scheduler: str | None = None  # dask: tcp://HOST:PORT
 
@@ -71,6 +71,8 @@ def _checked(spec: ExecutorSpec) -> ExecutorSpec:
         raise BenchError(f"unknown executor '{kind}'; use one of {', '.join(KINDS)}")
     if spec.jobs is not None and spec.jobs < 1:
         raise BenchError(f"--jobs {spec.jobs}: use 1 or more")
+    if spec.threads is not None and spec.threads < 1:
+        raise BenchError(f"--threads {spec.threads}: use 1 or more")
     if spec.max_jobs_per_worker < 1:
         raise BenchError(f"--max-jobs-per-worker {spec.max_jobs_per_worker}: use 1 or more")
     if kind == "serial" and (spec.jobs or 1) > 1:

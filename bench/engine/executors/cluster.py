@@ -26,14 +26,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.engine.artifacts import weights_file, write_artifact
-from bench.engine.executors.local import WorkerProcess, thread_env, usable_cores
+from bench.engine.executors.local import WorkerProcess, thread_env
 from bench.engine.executors.task import (
     Outcome,
     Task,
     describe_error,
     lost,
 )
-from bench.engine.plan import versions
+from bench.engine.identity import DEFAULT_THREADS, versions
 from bench.engine.provenance import hardware
 from bench.errors import BenchError
 
@@ -60,13 +60,12 @@ class DaskExecutor:
         self.scheduler = scheduler
         self.stages = Path(stages)
         self.jobs = jobs
-        self.threads = threads
+        self.threads = threads or DEFAULT_THREADS
         self.max_jobs_per_worker = max_jobs_per_worker
         self.client = _connect(scheduler)
         self._scattered: dict[str, object] = {}
         self._running: dict[object, tuple[str, Task]] = {}
         self._workers = _check_versions(self.client, scheduler)
-        self._threads: dict[str, int] = {}  # TensorFlow threads of a job, by worker address
 
     def slots(self) -> list[str]:
         threads = sorted(self.client.nthreads().items())
@@ -80,7 +79,7 @@ class DaskExecutor:
             task,
             self._parent_weights(task.job.parent),
             max_jobs=self.max_jobs_per_worker,
-            threads=self._job_threads(address),
+            threads=self.threads,
             key=f"bench-{task.kind}-{task.job.hash}-{uuid.uuid4().hex[:8]}",
             pure=False,
             workers=[address],
@@ -106,17 +105,9 @@ class DaskExecutor:
             "scheduler": self.scheduler,
             "jobs": len(self.slots()),
             "max_jobs_per_worker": self.max_jobs_per_worker,
-            "threads_per_job": self.threads or "cores // worker threads on the machine",
+            "threads_per_job": self.threads,
             "workers": self._workers,
         }
-
-    def _job_threads(self, address: str) -> int:
-        """A machine's cores shared by every worker thread on it (workers may join late)."""
-        if self.threads:
-            return self.threads
-        if address not in self._threads:
-            self._threads = _threads_per_job(self.client)
-        return self._threads.get(address, 1)
 
     def _parent_weights(self, parent: str | None):
         if parent is None:
@@ -161,16 +152,6 @@ def _job_process(threads: int) -> WorkerProcess:
         name = threading.current_thread().name
         _local.process = WorkerProcess(name, thread_env(threads), idle_timeout=IDLE_TIMEOUT)
     return _local.process
-
-
-def _threads_per_job(client) -> dict[str, int]:
-    """Cores of each worker's machine divided by the worker threads on that machine."""
-    threads, cores = client.nthreads(), client.run(usable_cores)
-    host = {address: address.rpartition(":")[0] for address in threads}
-    on_host: dict[str, int] = {}
-    for address, count in threads.items():
-        on_host[host[address]] = on_host.get(host[address], 0) + count
-    return {address: max(1, cores.get(address, 1) // on_host[host[address]]) for address in threads}
 
 
 def _connect(scheduler: str):

@@ -6,8 +6,8 @@ and its compiled models — and gives each process its own environment, set befo
 starts in it and hence before TensorFlow is imported. (A shared pool cannot say which
 process takes a job, and Python 3.11's ``max_tasks_per_child`` can deadlock: cpython#115634.)
 
-- TensorFlow and OpenMP threads capped to ``threads`` (default: cores // N), so N workers
-  do not oversubscribe the CPU;
+- TensorFlow and OpenMP threads fixed to ``threads`` (default 1: a job's numbers depend on
+  its thread count, which is part of its identity, so it must not follow N);
 - one GPU per worker (``CUDA_VISIBLE_DEVICES``, by UUID from ``nvidia-smi``) where GPUs
   exist; when workers outnumber GPUs they share them and TensorFlow allocates GPU memory
   on demand instead of all of it.
@@ -30,6 +30,7 @@ from joblib.externals.loky import process_executor
 from joblib.externals.loky.process_executor import BrokenProcessPool, ProcessPoolExecutor
 
 from bench.engine.executors.task import Outcome, Task, lost, run_task
+from bench.engine.identity import DEFAULT_THREADS
 from bench.engine.provenance import gpus
 
 
@@ -88,7 +89,7 @@ class LocalExecutor:
         self, *, jobs: int, artifacts: str, threads: int | None = None, max_jobs_per_worker: int
     ):
         self.artifacts = artifacts
-        self.threads = threads or max(1, usable_cores() // jobs)
+        self.threads = threads or DEFAULT_THREADS
         self.max_jobs_per_worker = max_jobs_per_worker
         self.devices = gpus()
         self._slots = {

@@ -10,6 +10,7 @@ from pathlib import Path
 from bench.config.spec import Suite
 from bench.engine.executors.local import thread_env
 from bench.engine.executors.task import Outcome, Task, execute_task
+from bench.engine.identity import DEFAULT_THREADS
 
 
 class SerialExecutor:
@@ -18,6 +19,7 @@ class SerialExecutor:
     name = "serial"
 
     def __init__(self, *, suite: Suite, reuse: bool, threads: int | None = None):
+        threads = threads or DEFAULT_THREADS
         _cap_threads(threads)
         from bench.engine.execute import Worker
         from bench.train.fit import ModelPool
@@ -48,11 +50,9 @@ class SerialExecutor:
         return {"name": self.name, "jobs": 1, "threads_per_worker": self.threads}
 
 
-def _cap_threads(threads: int | None) -> None:
+def _cap_threads(threads: int) -> None:
     """Cap TensorFlow's threads, which only works before TensorFlow is imported."""
-    if threads is None:
-        return
-    if "tensorflow" in sys.modules:
+    if "tensorflow" in sys.modules and os.environ.get("TF_NUM_INTRAOP_THREADS") != str(threads):
         warnings.warn(
             f"threads={threads} ignored: TensorFlow is already imported in this process",
             stacklevel=3,

@@ -7,7 +7,7 @@ roc                    mean ROC curve per strategy, band over folds             
 learning_curves        loss per epoch and stage                                    histories
 confusion_matrices     pooled out-of-fold confusion matrix per strategy            predictions
 fold_scores            fold-score distribution per cell (sort metric)              scores
-critical_difference    CD diagram of the cells (Friedman, Nemenyi)                 2+ blocks
+critical_difference    CD diagram of methods across datasets (Friedman, Nemenyi)   2+ datasets
 gain_heatmap           backbone × optimizer gain of each strategy over baseline    baseline
 =====================  ==========================================================  =========
 

@@ -2,15 +2,14 @@
 
 Methods and blocks, the choice a reader must know:
 
-- methods are the cells; blocks are the (repeat, fold)s, every cell scored on the same outer
-  folds. When the results have a ``dataset`` factor (e.g. an imported multi-dataset table),
-  the datasets are the blocks instead (scores averaged over folds) and the methods are the
-  combinations of the other factors, as Demšar's procedure intends.
-- Folds of one dataset are not independent datasets: with (repeat, fold) blocks the
-  Friedman/Nemenyi numbers describe consistency across folds, not generalisation to new
-  datasets; the caption says so.
-- Fewer than two blocks (one score per cell) or two methods: no diagram, a note instead.
-  A block where some method has no score is dropped.
+- blocks are independent datasets, as Demšar's procedure requires: the levels of a
+  ``dataset`` factor (several suites joined by ``bench report --across``, or an imported
+  multi-dataset table), each cell's scores averaged over its folds; the methods are the
+  combinations of the other factors.
+- Outer folds of one dataset are not independent datasets (they share training data), so
+  a one-dataset report draws no diagram and says how to get one.
+- Fewer than two datasets or two methods: no diagram, a note instead. A dataset where some
+  method has no score is dropped.
 
 Ranks, the Friedman/Iman–Davenport test, the Nemenyi CD and the cliques come from
 :func:`bench.stats.rank_methods`; at most :data:`MAX_METHODS` best-ranked methods are drawn.
@@ -49,15 +48,16 @@ class RankTable:
 
 def rank_table(scores: pd.DataFrame, *, metric: str, factors: tuple[str, ...]) -> RankTable:
     """Blocks × methods on ``metric`` (see the module docstring for the choice)."""
-    if DATASET in factors and scores[DATASET].nunique() > 1:
-        others = [f for f in factors if f != DATASET]
-        frame = scores.assign(method=_labels(scores, others))
-        wide = frame.pivot_table(index=DATASET, columns="method", values=metric, aggfunc="mean")
-        blocks = "datasets"
-    else:
-        frame = scores.assign(method=_labels(scores, list(factors)))
-        wide = frame.pivot_table(index=["repeat", "fold"], columns="method", values=metric)
-        blocks = "(repeat, fold)s"
+    if DATASET not in factors or scores[DATASET].nunique() < 2:
+        raise FigureSkipped(
+            "critical-difference diagram: Friedman and Nemenyi rank methods across independent "
+            "datasets, and these results hold one (its folds are not independent); join "
+            "suites with `bench report --across suites/a.toml suites/b.toml`"
+        )
+    others = [f for f in factors if f != DATASET]
+    frame = scores.assign(method=_labels(scores, others))
+    wide = frame.pivot_table(index=DATASET, columns="method", values=metric, aggfunc="mean")
+    blocks = "datasets"
     complete = wide.dropna()
     return RankTable(table=complete, blocks=blocks, dropped=len(wide) - len(complete))
 
@@ -129,11 +129,6 @@ def make(context: FigureContext) -> Drawing:
             else ". "
         )
     )
-    if ranked.blocks != "datasets":
-        caption += (
-            "Blocks are outer folds of one dataset, which are not independent: read the "
-            "diagram as descriptive. "
-        )
     if len(result.methods) > MAX_METHODS:
         caption += f"The best {MAX_METHODS} of {len(result.methods)} methods are drawn. "
     if ranked.dropped:

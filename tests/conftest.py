@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Tests train in this process as a serial `bench run` does: with the default thread count,
 # which must be set before TensorFlow is imported.
-from bench.engine.executors.local import thread_env  # noqa: E402
-from bench.engine.identity import DEFAULT_THREADS  # noqa: E402
+from bench.engine.executors.local import thread_env
+from bench.engine.identity import DEFAULT_THREADS
 
 os.environ.update(thread_env(DEFAULT_THREADS))
 

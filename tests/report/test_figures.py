@@ -12,12 +12,12 @@ from bench.report.write import ReportRequest, write_report
 from bench.store.imports import import_csv
 from tests.report.conftest import StoreSpec, build_store, tiny_target
 
+# One dataset's report: the critical-difference diagram needs several datasets (--across).
 STEMS = (
     "roc",
     "learning_curves",
     "confusion_matrices",
     "fold_scores",
-    "critical_difference",
     "gain_heatmap",
 )
 
@@ -45,6 +45,37 @@ def test_every_figure_is_written_as_png_and_pdf_and_is_not_blank(figures, stem):
     assert_not_blank(directory / f"{stem}.png")
     pdf = (directory / f"{stem}.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 2000 and b"CreationDate" not in pdf
+
+
+def test_one_dataset_gets_no_critical_difference_diagram_and_is_told_why(figures):
+    directory, _ = figures
+    assert not (directory / "critical_difference.png").exists()
+    text = (directory.parent / "report.md").read_text(encoding="utf-8")
+    assert "Friedman and Nemenyi rank methods across independent datasets" in text
+    assert "bench report --across" in text
+
+
+def test_across_report_ranks_shared_methods_over_datasets(tmp_path):
+    import sqlite3
+
+    from bench.report.across import write_across_report
+
+    targets = []
+    for index, name in enumerate(("first", "second", "third")):
+        target = tiny_target(tmp_path / name, name=name)
+        build_store(target.store_path)
+        with sqlite3.connect(target.store_path) as db:  # datasets that rank methods apart
+            db.execute(
+                "UPDATE scores SET value = value * 0.9 WHERE metric = 'auc' AND job IN "
+                "(SELECT job FROM fold_results WHERE cell LIKE ?)",
+                (f"%optimizer={('adam', 'sgd', 'adam')[index]}%",),
+            )
+        targets.append(target)
+    files = write_across_report(targets, metric="auc", out=tmp_path / "across")
+    assert_not_blank(tmp_path / "across" / "figures" / "critical_difference.png")
+    text = files[0].read_text(encoding="utf-8")
+    assert "Ranking across 3 datasets on AUC" in text
+    assert "Iman" in text and "CD = " in text
 
 
 def test_multiclass_report_says_macro_one_vs_rest(figures):
@@ -94,7 +125,7 @@ def test_imported_results_report_by_name_and_skip_figures_with_a_note(imported):
         "learning curves need stored per-epoch histories",
         "confusion matrices need stored per-sample predictions",
         "fold-score distributions: every cell has a single score",
-        "critical-difference diagram: needs two or more blocks",
+        "critical-difference diagram: Friedman and Nemenyi rank methods across independent",
     ):
         assert f"Not drawn: {reason}" in text
     assert "paired t-test on per-cell means" in text and "Stage reuse" not in text

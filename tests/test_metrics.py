@@ -302,11 +302,24 @@ def test_youden_threshold_needs_both_classes():
         (np.array([0.0, 1.0]), np.array([[0.2, 0.8], [0.2, 0.8]]), "integers"),
         (np.array([0, 1, 1]), np.array([[0.2, 0.8], [0.2, 0.8]]), "3 samples .* have 2"),
         (np.array([], dtype=int), np.empty((0, 2)), "at least one sample"),
+        (np.array([0, 1]), np.array([[np.nan, np.nan], [0.2, 0.8]]), "finite; row 0"),
+        (np.array([0, 1]), np.array([[0.5, 0.5], [np.inf, 0.0]]), "finite; row 1"),
+        (np.array([0, 1]), np.array([[1.2, -0.2], [0.2, 0.8]]), r"lie in \[0, 1\]; row 0"),
     ],
 )
 def test_bad_input_is_refused_with_the_rule(y, proba, message):
     with pytest.raises(ValueError, match=message):
         compute_metrics(y, proba)
+
+
+def test_youden_threshold_refuses_nan_scores():
+    with pytest.raises(ValueError, match=r"finite scores; p_pos\[1\]"):
+        youden_threshold(np.array([0, 1]), np.array([0.2, np.nan]))
+
+
+def test_float32_softmax_rounding_is_accepted():
+    proba = np.array([[1.0000001, -1e-8], [0.3, 0.7]])
+    assert compute_metrics(np.array([0, 1]), proba)["accuracy"] == 1.0
 
 
 def test_import_stays_light():

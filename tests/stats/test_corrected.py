@@ -63,6 +63,8 @@ def test_corrected_t_errors():
         corrected_t(DIFFS, n_train=float("nan"), n_test=20)
     with pytest.raises(StatsError, match="must be positive"):
         corrected_t(DIFFS, n_train=0, n_test=20)
+    with pytest.raises(StatsError, match="fold sizes do not pair: 3 n_train values but 2"):
+        corrected_t(DIFFS, n_train=[80, 80, 80], n_test=[20, 20])
     with pytest.raises(StatsError, match="at least 2"):
         corrected_t([0.1], n_train=80, n_test=20)
     with pytest.raises(StatsError, match="sd is 0"):

@@ -58,6 +58,11 @@ def test_design_must_be_five_by_two(test):
         test(np.zeros((3, 5)))
     with pytest.raises(StatsError, match="variance is 0"):
         test(np.ones((5, 2)))
+    # differences equal up to rounding (0.8 - 0.7 vs 0.9 - 0.8) are equal too: t = 1e15 otherwise
+    rounded = np.column_stack([np.full(5, 0.8 - 0.7), np.full(5, 0.9 - 0.8)])
+    assert np.ptp(rounded) > 0
+    with pytest.raises(StatsError, match="variance is 0"):
+        test(rounded)
 
 
 def test_from_a_five_by_two_scores_table():

@@ -104,12 +104,12 @@ def _selection(selection: SelectionEstimate | str | None) -> Section | None:
     if isinstance(selection, str):
         return Section("Selection-aware estimate of the winner", paragraphs=(selection,))
     s = selection
-    level = round(100 * s.confidence)
+    level, metric = round(100 * s.confidence), METRIC_LABELS.get(s.metric, s.metric)
     text = (
         f"The top row is the best of {s.cells} cells, so its mean ({s.naive:.3f}) is biased "
         "upward. Choosing the cell within each outer fold by its inner-validation score and "
         "scoring that choice on the outer test fold estimates the whole select-then-train "
-        f"procedure: {METRIC_LABELS.get(s.metric, s.metric)} {s.nested:.3f} ({level}% CI {s.ci_low:.3f} to "
+        f"procedure: {metric} {s.nested:.3f} ({level}% CI {s.ci_low:.3f} to "
         f"{s.ci_high:.3f}, corrected t-interval over {s.folds} folds); optimism "
         f"{s.optimism:+.3f}. Quote this number as what the winning recipe can be expected to "
         "score."

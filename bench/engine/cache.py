@@ -150,12 +150,13 @@ def describe_cache(entries: list[CacheEntry]) -> list[str]:
 
 
 def _current_stage_users(results: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Stage hash -> suites whose latest plan (per profile) has it, and -> stored labels."""
+    """Stage hash -> suites whose latest plan (per profile) has it, and -> its labels."""
     users: dict[str, set[str]] = {}
     labels: dict[str, set[str]] = {}
     for path in sorted(results.glob("*/bench.sqlite")):
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
+            stored = db.execute("SELECT hash, label FROM jobs WHERE kind = 'stage'").fetchall()
             rows = db.execute(
                 "SELECT p.job, p.label, r.suite, r.profile FROM plan p JOIN runs r "
                 "ON r.suite_hash = p.suite_hash AND r.profile = p.profile "
@@ -163,11 +164,12 @@ def _current_stage_users(results: Path) -> tuple[dict[str, set[str]], dict[str, 
                 "(SELECT MAX(id) FROM runs GROUP BY suite, profile)"
             ).fetchall()
         except sqlite3.DatabaseError:
-            rows = []  # not a results store, or an empty one
+            stored, rows = [], []  # not a results store, or an empty one
         finally:
             db.close()
-        for job, label, suite, profile in rows:
+        for job, _, suite, profile in rows:
             name = suite if profile == "default" else f"{suite}:{profile}"
             users.setdefault(job, set()).add(name)
+        for job, label in stored:
             labels.setdefault(job, set()).add(label)
     return users, labels

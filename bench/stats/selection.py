@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from bench.errors import StatsError
 from bench.stats.corrected import fold_size_ratio
 from bench.stats.tdist import t_interval
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 VALIDATION = "val_{metric}"  # column of the inner-validation score beside the test score
 

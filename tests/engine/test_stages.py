@@ -102,3 +102,16 @@ def test_dtl_phase_one_trains_on_origin_pseudo_labels(write_suite):
     run_stage_job(parent, worker)
     _, history = run_stage_job(pool_job, worker)
     assert len(load_weights(suite.artifacts_dir, pool_job.hash)) > 0 and history["loss"]
+
+
+def test_a_shared_stage_holds_out_whole_patients(write_suite):
+    from bench.data.splits import holdout
+
+    two_per_patient = "samples_per_class = 8\nimages_per_patient = 2"
+    suite = load_suite(write_suite(replace={"samples_per_class = 8": two_per_patient}))
+    pretrain = make_plan(suite).stage_jobs[0]
+    worker = Worker(suite=suite, pool=ModelPool(), artifacts=suite.artifacts_dir)
+    _, y, groups = _stage_data(worker, pretrain.stage)
+    assert len(set(groups.tolist())) < len(groups)  # patients with several images
+    fit, val = holdout(y, groups, fraction=suite.protocol.validation, seed=pretrain.seed)
+    assert len(val) and not set(groups[fit]) & set(groups[val])

@@ -80,6 +80,29 @@ def test_refit_trains_the_best_cell_on_all_labelled_data(exported):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
 
 
+def test_best_export_carries_the_nested_estimate_as_its_expected_performance(exported):
+    from bench.stats.selection import nested_estimate
+    from bench.store.scores import with_validation_scores
+
+    store = Store(exported.suite.store_path)
+    try:
+        suite = exported.suite
+        scores = with_validation_scores(
+            store, _scores(suite), suite_hash=suite.hash, profile=suite.profile
+        )
+    finally:
+        store.close()
+    estimate = nested_estimate(scores, metric="auc")
+    expected = exported.refit.metadata.expected_performance
+    assert expected["metric"] == "auc" and expected["folds"] == 3
+    assert expected["nested"] == pytest.approx(estimate.nested)
+    assert expected["naive"] == pytest.approx(scores.groupby("cell")["auc"].mean().max())
+    assert expected["optimism"] == pytest.approx(expected["naive"] - expected["nested"])
+    line = next(x for x in exported.refit.lines() if x.startswith("chosen as best"))
+    assert "naive mean" in line and "nested" in line and "optimism" in line
+    assert load_bundle(exported.fold_model).metadata.expected_performance is None
+
+
 def _table(cells, metric, means):
     return pd.DataFrame(
         {"cell": [c.id for c in cells for _ in range(2)], metric: np.repeat(means, 2)}

@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUITE ?= suites/ultrasound.toml
+# worker processes for `make run`; each job trains with one thread, so any JOBS gives the same numbers
+JOBS ?= 2
 
 .PHONY: run test install
 
@@ -17,7 +19,7 @@ $(BIN)/bench: pyproject.toml
 install: $(BIN)/bench
 
 run: install
-	$(BIN)/bench run $(SUITE)
+	$(BIN)/bench run $(SUITE) --jobs $(JOBS)
 	$(BIN)/bench report $(SUITE) --latex
 
 test: install

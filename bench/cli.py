@@ -7,7 +7,6 @@ Heavy modules (TensorFlow, pandas) are imported inside the commands that need th
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import traceback
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from bench import __version__
 from bench.errors import BenchError
+from bench.quiet import quiet_tensorflow
 
 EXAMPLES = """\
 examples:
@@ -33,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")  # quiet TensorFlow
-    logging.getLogger("tensorflow").setLevel(logging.INFO if args.debug else logging.ERROR)
+    if args.debug:
+        os.environ["BENCH_DEBUG"] = "1"  # worker processes inherit it
+    quiet_tensorflow()
     try:
         return args.handler(args) or 0
     except BenchError as exc:
@@ -254,9 +255,22 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
             help="rebuild every model and retrain shared stages per cell "
             "(only to measure what reuse saves)",
         )
-        sub.add_argument("--quiet", action="store_true", help="no progress bar")
+        _add_verbosity(sub)
         _add_execution(sub)
     return sub
+
+
+def _add_verbosity(sub: argparse.ArgumentParser) -> None:
+    loudness = sub.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "--quiet", "-q", action="store_true", help="print only the summary: no progress"
+    )
+    loudness.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="a progress line per fold job too (default: per shared stage and per cell)",
+    )
 
 
 def _add_execution(sub: argparse.ArgumentParser) -> None:
@@ -315,7 +329,8 @@ def _run(args) -> int:
         retry_failed=args.retry_failed,
         fail_fast=args.fail_fast,
         reuse=not args.no_reuse,
-        progress=not args.quiet and not os.environ.get("CI"),
+        progress=not args.quiet,
+        verbose=args.verbose,
         executor=ExecutorSpec(
             kind=args.executor,
             jobs=args.jobs,
@@ -325,12 +340,13 @@ def _run(args) -> int:
         ),
         wait=args.wait,
     )
-    print(
-        f"bench run {suite.name} (profile {suite.profile}, hash {suite.hash}): "
-        f"{len(suite.cells)} cells × {suite.protocol.folds} folds × "
-        f"{suite.protocol.repeats} repeat(s)",
-        file=sys.stderr,
-    )
+    if not args.quiet:
+        print(
+            f"bench run {suite.name} (profile {suite.profile}, hash {suite.hash}): "
+            f"{len(suite.cells)} cells × {suite.protocol.folds} folds × "
+            f"{suite.protocol.repeats} repeat(s)",
+            file=sys.stderr,
+        )
     summary = run_suite(suite, options=options)
     for line in summary.lines():
         print(line)

@@ -28,9 +28,11 @@ from bench.engine.executors import (
 )
 from bench.engine.lock import run_lock
 from bench.engine.plan import FoldJob, Plan, StageJob, make_plan
+from bench.engine.progress import Progress, open_progress
 from bench.engine.provenance import provenance
 from bench.errors import BenchError
 from bench.report.provenance import near_duplicate_line, skipped_lines
+from bench.report.stages import near_chance_warning, stage_accuracy
 from bench.store.db import PlanRow, Store
 
 
@@ -47,6 +49,7 @@ class RunSummary:
     interrupted: bool = False
     near_duplicates: tuple[tuple[str, str, int], ...] = ()  # target images across outer folds
     skipped_files: dict[str, list[list[str]]] = field(default_factory=dict)  # dataset: [path, why]
+    weak_stages: list[str] = field(default_factory=list)  # near-chance warnings, one per stage
 
     def lines(self) -> list[str]:
         lines = [
@@ -57,6 +60,7 @@ class RunSummary:
             f"compiled models: {self.models_built} built, {self.models_reused} reused",
             near_duplicate_line(self.near_duplicates),
             *skipped_lines(self.skipped_files),
+            *self.weak_stages,
         ]
         for error, count in Counter(error for _, error in self.failed).most_common():
             lines.append(f"  {count} × {error}")
@@ -76,6 +80,7 @@ class RunOptions:
     fail_fast: bool = False
     reuse: bool = True  # share stages and compiled models (off only to measure their value)
     progress: bool = True
+    verbose: bool = False  # a progress line per fold job too
     executor: ExecutorSpec = field(default_factory=ExecutorSpec)
     wait: bool = False  # queue behind a run holding the results directory instead of refusing
 
@@ -89,7 +94,7 @@ class _Run:
     run_id: int
     summary: RunSummary
     options: RunOptions
-    bar: object  # tqdm
+    progress: Progress
 
 
 def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary:
@@ -212,15 +217,16 @@ def _execute(
     folds = _pending_folds(plan.fold_jobs, statuses, options, summary)
     stages, unavailable = _pending_stages(plan, folds, statuses, options, summary)
     runnable, blocked = _split_blocked([*stages, *folds], unavailable)
-    with _progress(len(stages) + len(folds), enabled=options.progress) as bar:
-        run = _Run(
-            suite=plan.suite,
-            store=store,
-            run_id=run_id,
-            summary=summary,
-            options=options,
-            bar=bar,
-        )
+    progress = open_progress([*stages, *folds], enabled=options.progress, verbose=options.verbose)
+    run = _Run(
+        suite=plan.suite,
+        store=store,
+        run_id=run_id,
+        summary=summary,
+        options=options,
+        progress=progress,
+    )
+    try:
         _block(run, blocked)
         _dispatch(
             run,
@@ -230,6 +236,8 @@ def _execute(
             ),
             executor,
         )
+    finally:
+        progress.close()
 
 
 def _adopt_stages(plan: Plan, store: Store, run_id: int, statuses: dict) -> None:
@@ -333,13 +341,16 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
         raise outcome.fatal
     run.summary.models_built += outcome.models_built
     run.summary.models_reused += outcome.models_reused
-    run.bar.set_postfix_str(job.label, refresh=False)
-    run.bar.update(1)
     if outcome.error is not None:
+        run.progress.finished(job, error=f"failed: {outcome.error}")
         _fail(run, job, outcome)
         return False
     if isinstance(job, StageJob):
         artifact, history = outcome.result
+        accuracy = stage_accuracy(history)
+        if accuracy is not None and accuracy.near_chance:
+            run.summary.weak_stages.append(near_chance_warning(job.label, accuracy))
+        run.progress.finished(job, stage=accuracy)
         run.store.record_stage(
             job=job.hash,
             label=job.label,
@@ -358,6 +369,7 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
             info=outcome.where,
         )
         run.summary.folds_trained += 1
+        run.progress.finished(job, scores=outcome.result.scores)
     return True
 
 
@@ -380,19 +392,7 @@ def _block(run: _Run, jobs: list) -> None:
     """Jobs that cannot run because the shared stage they start from failed."""
     for job in jobs:
         run.summary.failed.append((job.label, f"shared stage {job.parent} failed"))
-        run.bar.update(1)
-
-
-def _progress(total: int, *, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        disable=not enabled,
-        unit="job",
-        dynamic_ncols=True,
-        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}",
-    )
+        run.progress.finished(job, error="not run: the shared stage it starts from failed")
 
 
 __all__ = ["RunOptions", "RunSummary", "plan_rows", "run_suite"]

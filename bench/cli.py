@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 from bench import __version__
+from bench.config.schema import METRIC, Range, suggest
 from bench.errors import BenchError
 from bench.quiet import quiet_tensorflow
 
@@ -25,6 +26,43 @@ examples:
   bench report suites/ultrasound.toml --latex    tables, figures → reports/ultrasound/
   bench export suites/ultrasound.toml --best auc  retrain the winner → results/ultrasound/exports/
 """
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors in one line (exit code 2, as every user mistake)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+class Bounded:
+    """An argparse type: an int or float that a schema :class:`Range` admits."""
+
+    def __init__(self, kind: type, rule: Range):
+        self.kind, self.rule = kind, rule
+        self.__name__ = "integer" if kind is int else "number"  # argparse names it in errors
+
+    def __call__(self, text: str):
+        try:
+            value = self.kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an {self.__name__}, got {text!r}") from None
+        if not self.rule.admits(value):
+            raise argparse.ArgumentTypeError(f"must be {self.rule}, got {text}")
+        return value
+
+
+def metric_name(text: str) -> str:
+    """An argparse type: a metric bench computes (see bench.metrics)."""
+    if not METRIC.admits(text):
+        known = ", ".join(METRIC.rule.options())
+        raise argparse.ArgumentTypeError(
+            f"unknown metric {text!r}{suggest(text, METRIC.rule.options())} (known: {known})"
+        )
+    return text
+
+
+COUNT = Bounded(int, Range(1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="bench",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -82,7 +120,9 @@ def _compare_parser(commands) -> None:
         "suite",
         help="suite TOML file, or the name of a results folder (e.g. one made by `bench import`)",
     )
-    sub.add_argument("--metric", required=True, help="metric to compare, e.g. auc")
+    sub.add_argument(
+        "--metric", required=True, type=metric_name, help="metric to compare, e.g. auc"
+    )
     sub.add_argument("--factor", required=True, help="grid axis, e.g. strategy")
     sub.add_argument("--baseline", required=True, help="level compared against, e.g. scratch")
     sub.add_argument(
@@ -100,7 +140,7 @@ def _compare_parser(commands) -> None:
     )
     sub.add_argument(
         "--rope",
-        type=float,
+        type=Bounded(float, Range(0)),
         default=0.01,
         help="region of practical equivalence for --test bayes (default 0.01)",
     )
@@ -171,6 +211,7 @@ def _export_parser(commands) -> None:
     choice.add_argument(
         "--best",
         metavar="METRIC",
+        type=metric_name,
         help="the cell with the best mean METRIC over its folds (lowest for loss, brier)",
     )
     sub.add_argument(
@@ -202,9 +243,14 @@ def _model_parsers(commands) -> None:
         commands, "serve", _serve, "serve a model over HTTP: POST /predict, GET /health, /metadata"
     )
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine)")
-    serve.add_argument("--port", type=int, default=8000, help="default 8000")
     serve.add_argument(
-        "--max-upload-mb", type=float, default=10.0, help="largest image accepted (default 10)"
+        "--port", type=Bounded(int, Range(1, 65535)), default=8000, help="default 8000"
+    )
+    serve.add_argument(
+        "--max-upload-mb",
+        type=Bounded(float, Range(0, open_low=True)),
+        default=10.0,
+        help="largest image accepted (default 10)",
     )
     explain = _model_command(
         commands, "explain", _explain, "Grad-CAM heatmaps overlaid on images, as PNG"
@@ -224,7 +270,7 @@ def _model_parsers(commands) -> None:
     )
     explain.add_argument("--profile", default=None, help="with --examples: the suite's profile")
     explain.add_argument(
-        "--per-class", type=int, default=3, metavar="N", help="with --examples: default 3"
+        "--per-class", type=COUNT, default=3, metavar="N", help="with --examples: default 3"
     )
 
 
@@ -278,7 +324,7 @@ def _add_execution(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=COUNT,
         metavar="N",
         help="train N jobs at once in local worker processes (default 1: in this process); "
         "with --executor dask, at most N at once",
@@ -292,14 +338,14 @@ def _add_execution(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://HOST:8786")
     sub.add_argument(
         "--threads",
-        type=int,
+        type=COUNT,
         metavar="T",
         help="TensorFlow threads per job process (default: cores // jobs; with Dask, a "
         "machine's cores // its worker threads); equal threads give bit-identical numbers",
     )
     sub.add_argument(
         "--max-jobs-per-worker",
-        type=int,
+        type=COUNT,
         default=50,
         metavar="M",
         help="replace a local worker process after M jobs, so memory cannot creep (default 50)",
@@ -394,9 +440,12 @@ def _report_parser(commands) -> None:
         action="append",
         dest="metrics",
         metavar="M",
+        type=metric_name,
         help="metric column to show (repeatable; default: [report].metrics)",
     )
-    sub.add_argument("--sort", metavar="M", help="metric to rank by (default: [report].sort)")
+    sub.add_argument(
+        "--sort", metavar="M", type=metric_name, help="metric to rank by (default: [report].sort)"
+    )
     sub.add_argument(
         "--baseline",
         metavar="LEVEL",
@@ -581,12 +630,12 @@ def _data_parser(commands) -> None:
     sub.add_argument("--profile", default=None, help="with a suite file: apply [profiles.NAME]")
     sub.add_argument(
         "--near",
-        type=int,
+        type=Bounded(int, Range(0, 64)),
         default=5,
         metavar="BITS",
         help="near duplicates differ in at most BITS of 64 dHash bits (default 5)",
     )
-    sub.add_argument("--show", type=int, default=10, metavar="N", help="rows per list (10)")
+    sub.add_argument("--show", type=COUNT, default=10, metavar="N", help="rows per list (10)")
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.set_defaults(handler=_data_inspect)
 

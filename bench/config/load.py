@@ -72,10 +72,24 @@ def suite_hash(raw: dict) -> str:
 
 
 def _read_toml(path: Path) -> dict:
+    if path.is_dir():
+        raise ConfigError(
+            f"{path}: is a folder; give a suite TOML file, e.g. suites/ultrasound.toml"
+        )
     if not path.is_file():
         raise ConfigError(f"{path}: suite file not found; check the path (suites live in suites/)")
     try:
-        return tomllib.loads(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not a text file (byte {exc.start} is not UTF-8); give a suite TOML file"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not text.strip():
+        raise ConfigError(f"{path}: the file is empty; start from a suite in suites/")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 

@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from bench.report.table import Table, number, text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # A stage "ends near chance" when it got less than this share of the way from chance to a
 # perfect validation accuracy.
@@ -61,4 +67,40 @@ def near_chance_warning(label: str, accuracy: StageAccuracy) -> str:
         f"warning: shared stage {label} ended near chance, {accuracy.describe()}: the cells "
         "that start from it transfer nearly untrained weights. Give the stage more images or "
         "epochs, or an easier dataset (lower difficulty)"
+    )
+
+
+def stage_rows(
+    histories: pd.DataFrame, jobs: pd.DataFrame
+) -> tuple[tuple[str, StageAccuracy], ...]:
+    """(label, accuracy) of every stored shared stage job with a validation history."""
+    rows = []
+    for job in jobs[jobs["kind"] == "stage"].itertuples(index=False):
+        own = histories[histories["job"] == job.job].sort_values("epoch")
+        history = {metric: list(group["value"]) for metric, group in own.groupby("metric")}
+        accuracy = stage_accuracy(history)
+        if accuracy is not None:
+            rows.append((str(job.label), accuracy))
+    return tuple(rows)
+
+
+def accuracy_table(rows: Sequence[tuple[str, StageAccuracy]]) -> Table | None:
+    """One row per shared stage: epochs, the kept epoch, its accuracy, chance, a verdict."""
+    if not rows:
+        return None
+    return Table(
+        headers=("Stage job", "Epochs", "Kept", "Validation accuracy", "Chance", "Learned"),
+        rows=tuple(
+            (
+                text(label),
+                number(str(accuracy.epochs)),
+                number(str(accuracy.kept_epoch)),
+                number(f"{accuracy.accuracy:.3f}"),
+                number(f"{accuracy.chance:.3f}"),
+                text("near chance" if accuracy.near_chance else "yes"),
+            )
+            for label, accuracy in rows
+        ),
+        align="lrrrrl",
+        caption="Shared stages: validation accuracy of the weights each one hands on",
     )

@@ -34,6 +34,7 @@ from bench.errors import BenchError
 from bench.report.provenance import near_duplicate_line, skipped_lines
 from bench.report.stages import near_chance_warning, stage_accuracy
 from bench.store.db import PlanRow, Store
+from bench.store.trouble import explained
 
 
 @dataclass
@@ -100,7 +101,7 @@ class _Run:
 def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary:
     """Train every job of ``suite`` not stored yet; Ctrl-C returns an interrupted summary."""
     started = time.time()
-    with run_lock(suite.store_path.parent, wait=options.wait):
+    with explained(suite.store_path), run_lock(suite.store_path.parent, wait=options.wait):
         plan = make_plan(suite, share_stages=options.reuse)
         store = Store(suite.store_path)
         try:

@@ -272,7 +272,7 @@ SCHEMA = {
         "fraction": ListOf(DECAY),
         "exclude": ListOf(Map(OneOf((TEXT, BOOL, Field(float, ANY))))),
     },
-    "backbones": Map({"alpha": POSITIVE, "bn_momentum": SHARE}),
+    "backbones": Map({"alpha": POSITIVE, "bn_momentum": SHARE, "width": COUNT}),
     "optimizers": Map(OPTIMIZER),
     "train": {
         "epochs": COUNT,

@@ -161,7 +161,7 @@ POSITIVE = Field(float, Range(0, open_low=True))
 NON_NEGATIVE = Field(float, Range(0))
 COUNT = Field(int, Range(1))
 SEED = Field(int, Range(0))
-DECAY = Field(float, Range(0, 1, open_low=True))  # multiplicative per epoch, 1 = constant
+PORTION = Field(float, Range(0, 1, open_low=True))  # a per-epoch decay factor, a share of data
 FRACTION = Field(float, Range(0, 1, open_low=True, open_high=True))
 SHARE = Field(float, Range(0, 1, open_high=True))  # 0 allowed: off
 PROBABILITY = Field(float, Range(0, 1))
@@ -194,7 +194,7 @@ STAGE_FIELDS = {
     "trainable": Field(str, TRAINABLE),
     "optimizer": NAME,
     "learning_rate": POSITIVE,
-    "lr_decay": DECAY,
+    "lr_decay": PORTION,
     "epochs": COUNT,
     "batch_size": COUNT,
     "patience": Field(int, Range(0)),
@@ -269,7 +269,7 @@ SCHEMA = {
         "optimizer": ListOf(NAME),
         "strategy": ListOf(NAME),
         "augment": ListOf(BOOL),
-        "fraction": ListOf(DECAY),
+        "fraction": ListOf(PORTION),
         "exclude": ListOf(Map(OneOf((TEXT, BOOL, Field(float, ANY))))),
     },
     "backbones": Map({"alpha": POSITIVE, "bn_momentum": SHARE, "width": COUNT}),
@@ -278,7 +278,7 @@ SCHEMA = {
         "epochs": COUNT,
         "batch_size": COUNT,
         "learning_rate": POSITIVE,
-        "lr_decay": DECAY,
+        "lr_decay": PORTION,
         "patience": Field(int, Range(0)),
     },
     "strategies": Map(

@@ -7,7 +7,9 @@
 - ``verbose``: also one line per fold job, above the bar on a terminal.
 - ``quiet``: nothing.
 
-The estimate assumes the jobs left take as long, on average, as the jobs done so far.
+The estimate of the time left assumes that the shared stages and the fold jobs still to
+come take as long, on average, as those of their kind done so far (a pretraining stage
+takes many fold jobs' time).
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ class Progress:
         self.done = 0
         self.verbose = verbose
         self.stream = stream
-        self.started = time.monotonic()
+        self.started = self._last = time.monotonic()
+        self._kinds_left = Counter(type(job).__name__ for job in jobs)
+        self._kinds_done: Counter[str] = Counter()
+        self._kinds_seconds: Counter[str] = Counter()
         self._left = Counter(job.cell.id for job in jobs if isinstance(job, FoldJob))
         self._scores: dict[str, list[dict]] = {}
 
@@ -45,6 +50,11 @@ class Progress:
     ) -> None:
         """Record one finished (or failed, or blocked) job and show what it completed."""
         self.done += 1
+        now, kind = time.monotonic(), type(job).__name__
+        self._kinds_seconds[kind] += now - self._last
+        self._kinds_done[kind] += 1
+        self._kinds_left[kind] -= 1
+        self._last = now
         lines = [self._job_line(job, scores=scores, stage=stage, error=error)]
         if isinstance(job, FoldJob):
             if scores is not None:
@@ -62,9 +72,23 @@ class Progress:
 
     def clock(self) -> str:
         elapsed = time.monotonic() - self.started
-        left = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
-        eta = "done" if self.done >= self.total else f"about {_duration(left)} left"
+        eta = "done" if self.done >= self.total else f"about {_duration(self.left())} left"
         return f"[{self.done}/{self.total} jobs, {_duration(elapsed)} elapsed, {eta}]"
+
+    def left(self) -> float:
+        """Seconds the jobs still to come should take; NaN before the first one finished."""
+        if not self.done:
+            return float("nan")
+        overall = sum(self._kinds_seconds.values()) / self.done
+        return sum(
+            count
+            * (
+                self._kinds_seconds[kind] / self._kinds_done[kind]
+                if self._kinds_done[kind]
+                else overall
+            )
+            for kind, count in self._kinds_left.items()
+        )
 
     def _job_line(self, job: Job, *, scores, stage, error) -> str | None:
         if isinstance(job, StageJob):

@@ -143,3 +143,19 @@ def test_importing_tensorflow_prints_no_native_log_unless_debugging():
     loud = _import_keras_stderr({"BENCH_DEBUG": "1"})
     if not any(NATIVE_LOG.match(line) for line in loud.splitlines()):
         pytest.skip("this TensorFlow build prints no native log lines on import")
+
+
+def test_time_left_weighs_stages_and_folds_by_their_own_mean(plan, monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr("bench.engine.progress.time.monotonic", lambda: now[0])
+    progress = open_progress(
+        [*plan.stage_jobs, *plan.fold_jobs], enabled=True, stream=io.StringIO()
+    )
+    assert progress.left() != progress.left()  # NaN: nothing finished yet
+    now[0] = 60.0  # a 60 s stage
+    progress.finished(plan.stage_jobs[0], stage=StageAccuracy(5, 3, 0.7, 0.125))
+    assert progress.left() == 60.0 * len(plan.fold_jobs)  # no fold done yet: the overall mean
+    for seconds in (3.0, 1.0):
+        now[0] += seconds
+        progress.finished(plan.fold_jobs[0], scores=SCORES)
+    assert progress.left() == 2.0 * (len(plan.fold_jobs) - 2)  # folds: (3 + 1) / 2 each

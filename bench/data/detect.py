@@ -34,9 +34,8 @@ class Layout:
     reason: str
 
     def line(self) -> str:
-        kind, _, path = self.source.partition(":")
-        other = "pool" if kind == "folder" else "folder"
-        return f'layout: {kind} ({self.reason}); a prefix forces another, e.g. "{other}:{path}"'
+        kind = self.source.split(":", 1)[0]
+        return f"layout: {kind} ({self.reason}); a prefix ({PREFIXES}) forces another"
 
 
 def detect_layout(path: str) -> Layout:

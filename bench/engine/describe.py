@@ -63,9 +63,11 @@ def _training_lines(plan: Plan) -> list[str]:
     augmented = sum(cell.augment for cell in suite.cells)
     augmentation = augmentation_text(suite.augmentation)
     lines = ["training (augmentation and balancing act on training batches, never on test folds):"]
-    lines += [
-        f"  shared stage {job.label}: augmentation off, balancing none" for job in plan.stage_jobs
-    ]
+    if plan.stage_jobs:
+        lines.append(
+            f"  {len(plan.stage_jobs)} shared stage(s), listed under jobs: augmentation off, "
+            "balancing none"
+        )
     for name, strategy in sorted({c.strategy.name: c.strategy for c in suite.cells}.items()):
         cells = [c for c in suite.cells if c.strategy.name == name]
         on = sum(c.augment for c in cells)

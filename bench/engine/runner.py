@@ -31,6 +31,7 @@ from bench.engine.plan import FoldJob, Plan, StageJob, make_plan
 from bench.engine.progress import Progress, open_progress
 from bench.engine.provenance import provenance
 from bench.errors import BenchError
+from bench.metrics import predict_labels
 from bench.report.provenance import near_duplicate_line, skipped_lines
 from bench.report.stages import near_chance_warning, stage_accuracy
 from bench.store.db import PlanRow, Store
@@ -51,6 +52,8 @@ class RunSummary:
     near_duplicates: tuple[tuple[str, str, int], ...] = ()  # target images across outer folds
     skipped_files: dict[str, list[list[str]]] = field(default_factory=dict)  # dataset: [path, why]
     weak_stages: list[str] = field(default_factory=list)  # near-chance warnings, one per stage
+    one_class_folds: list[str] = field(default_factory=list)  # labels of folds that predicted
+    # the same class for every test image
 
     def lines(self) -> list[str]:
         lines = [
@@ -62,6 +65,7 @@ class RunSummary:
             near_duplicate_line(self.near_duplicates),
             *skipped_lines(self.skipped_files),
             *self.weak_stages,
+            *self._one_class_lines(),
         ]
         for error, count in Counter(error for _, error in self.failed).most_common():
             lines.append(f"  {count} × {error}")
@@ -73,6 +77,17 @@ class RunSummary:
         if self.interrupted:
             lines.append("interrupted: rerun the same command to resume")
         return lines
+
+    def _one_class_lines(self) -> list[str]:
+        if not self.one_class_folds:
+            return []
+        shown = ", ".join(self.one_class_folds[:5])
+        more = f" and {len(self.one_class_folds) - 5} more" if len(self.one_class_folds) > 5 else ""
+        return [
+            f"warning: {len(self.one_class_folds)} fold(s) predicted one class for every test "
+            f"image ({shown}{more}): those cells learned nothing there; look at their learning "
+            "curves in the report"
+        ]
 
 
 @dataclass(frozen=True)
@@ -370,6 +385,8 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
             info=outcome.where,
         )
         run.summary.folds_trained += 1
+        if len(set(predict_labels(outcome.result.proba, threshold=outcome.result.threshold))) == 1:
+            run.summary.one_class_folds.append(job.label)
         run.progress.finished(job, scores=outcome.result.scores)
     return True
 

@@ -108,6 +108,38 @@ def test_a_run_warns_when_a_shared_stage_ends_near_chance(write_suite):
     assert len(warnings) == 1
     assert "small_cnn/adam/pretrain:natural ended near chance, validation accuracy" in warnings[0]
     assert "against chance 0.12" in warnings[0]
+    assert set(summary.one_class_folds) == _one_class_folds_stored(suite.store_path)
+
+
+def _one_class_folds_stored(path) -> set[str]:
+    """Labels of the stored folds whose test predictions are all one class."""
+    import json
+    import sqlite3
+
+    import numpy as np
+
+    db = sqlite3.connect(path)
+    rows = db.execute(
+        "SELECT j.label, f.threshold, p.proba FROM predictions p JOIN fold_results f "
+        "ON f.job = p.job JOIN jobs j ON j.hash = p.job"
+    ).fetchall()
+    predicted: dict[str, set[int]] = {}
+    for label, threshold, proba in rows:
+        p1 = json.loads(proba)[1]
+        predicted.setdefault(label, set()).add(int(p1 >= threshold))
+    db.close()
+    assert len(predicted) == 3 and np.all([len(v) >= 1 for v in predicted.values()])
+    return {label for label, classes in predicted.items() if len(classes) == 1}
+
+
+def test_the_summary_names_folds_that_predicted_one_class():
+    from bench.engine.runner import RunSummary
+
+    summary = RunSummary(one_class_folds=[f"cell r0 f{i}" for i in range(7)])
+    [line] = [line for line in summary.lines() if "one class" in line]
+    assert line.startswith("warning: 7 fold(s) predicted one class for every test image")
+    assert "(cell r0 f0, cell r0 f1, cell r0 f2, cell r0 f3, cell r0 f4 and 2 more)" in line
+    assert not [line for line in RunSummary().lines() if "one class" in line]
 
 
 def test_native_tensorflow_log_lines_are_recognised():

@@ -7,14 +7,15 @@ Heavy modules (TensorFlow, pandas) are imported inside the commands that need th
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import traceback
 from pathlib import Path
 
 from bench import __version__
+from bench.config.schema import METRIC, Range, suggest
 from bench.errors import BenchError
+from bench.quiet import quiet_tensorflow
 
 EXAMPLES = """\
 examples:
@@ -27,14 +28,52 @@ examples:
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors in one line (exit code 2, as every user mistake)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+class Bounded:
+    """An argparse type: an int or float that a schema :class:`Range` admits."""
+
+    def __init__(self, kind: type, rule: Range):
+        self.kind, self.rule = kind, rule
+        self.__name__ = "integer" if kind is int else "number"  # argparse names it in errors
+
+    def __call__(self, text: str):
+        try:
+            value = self.kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an {self.__name__}, got {text!r}") from None
+        if not self.rule.admits(value):
+            raise argparse.ArgumentTypeError(f"must be {self.rule}, got {text}")
+        return value
+
+
+def metric_name(text: str) -> str:
+    """An argparse type: a metric bench computes (see bench.metrics)."""
+    if not METRIC.admits(text):
+        known = ", ".join(METRIC.rule.options())
+        raise argparse.ArgumentTypeError(
+            f"unknown metric {text!r}{suggest(text, METRIC.rule.options())} (known: {known})"
+        )
+    return text
+
+
+COUNT = Bounded(int, Range(1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if args.debug else "3")  # quiet TensorFlow
-    logging.getLogger("tensorflow").setLevel(logging.INFO if args.debug else logging.ERROR)
+    if args.debug:
+        os.environ["BENCH_DEBUG"] = "1"  # worker processes inherit it
+    quiet_tensorflow()
     try:
         return args.handler(args) or 0
     except BenchError as exc:
@@ -48,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="bench",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -82,7 +121,9 @@ def _compare_parser(commands) -> None:
         "suite",
         help="suite TOML file, or the name of a results folder (e.g. one made by `bench import`)",
     )
-    sub.add_argument("--metric", required=True, help="metric to compare, e.g. auc")
+    sub.add_argument(
+        "--metric", required=True, type=metric_name, help="metric to compare, e.g. auc"
+    )
     sub.add_argument("--factor", required=True, help="grid axis, e.g. strategy")
     sub.add_argument("--baseline", required=True, help="level compared against, e.g. scratch")
     sub.add_argument(
@@ -102,7 +143,7 @@ def _compare_parser(commands) -> None:
     )
     sub.add_argument(
         "--rope",
-        type=float,
+        type=Bounded(float, Range(0)),
         default=0.01,
         help="region of practical equivalence for --test bayes (default 0.01)",
     )
@@ -173,6 +214,7 @@ def _export_parser(commands) -> None:
     choice.add_argument(
         "--best",
         metavar="METRIC",
+        type=metric_name,
         help="the cell with the best mean METRIC over its folds (lowest for loss, brier)",
     )
     sub.add_argument(
@@ -204,9 +246,14 @@ def _model_parsers(commands) -> None:
         commands, "serve", _serve, "serve a model over HTTP: POST /predict, GET /health, /metadata"
     )
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine)")
-    serve.add_argument("--port", type=int, default=8000, help="default 8000")
     serve.add_argument(
-        "--max-upload-mb", type=float, default=10.0, help="largest image accepted (default 10)"
+        "--port", type=Bounded(int, Range(1, 65535)), default=8000, help="default 8000"
+    )
+    serve.add_argument(
+        "--max-upload-mb",
+        type=Bounded(float, Range(0, open_low=True)),
+        default=10.0,
+        help="largest image accepted (default 10)",
     )
     explain = _model_command(
         commands, "explain", _explain, "Grad-CAM heatmaps overlaid on images, as PNG"
@@ -226,7 +273,7 @@ def _model_parsers(commands) -> None:
     )
     explain.add_argument("--profile", default=None, help="with --examples: the suite's profile")
     explain.add_argument(
-        "--per-class", type=int, default=3, metavar="N", help="with --examples: default 3"
+        "--per-class", type=COUNT, default=3, metavar="N", help="with --examples: default 3"
     )
 
 
@@ -257,7 +304,7 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
             help="rebuild every model and retrain shared stages per cell "
             "(only to measure what reuse saves)",
         )
-        sub.add_argument("--quiet", action="store_true", help="no progress bar")
+        _add_verbosity(sub)
         sub.add_argument(
             "--dry-run",
             action="store_true",
@@ -267,12 +314,25 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
     return sub
 
 
+def _add_verbosity(sub: argparse.ArgumentParser) -> None:
+    loudness = sub.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "--quiet", "-q", action="store_true", help="print only the summary: no progress"
+    )
+    loudness.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="a progress line per fold job too (default: per shared stage and per cell)",
+    )
+
+
 def _add_execution(sub: argparse.ArgumentParser) -> None:
     """Where `bench run` trains: this process, local worker processes, or a Dask cluster."""
     sub.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=COUNT,
         metavar="N",
         help="train N jobs at once in local worker processes (default 1: in this process); "
         "with --executor dask, at most N at once",
@@ -286,14 +346,14 @@ def _add_execution(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://HOST:8786")
     sub.add_argument(
         "--threads",
-        type=int,
+        type=COUNT,
         metavar="T",
         help="threads each job trains with (default 1, whatever --jobs is); part of every "
         "job's identity, since the thread count changes the last digits of the numbers",
     )
     sub.add_argument(
         "--max-jobs-per-worker",
-        type=int,
+        type=COUNT,
         default=50,
         metavar="M",
         help="replace a local worker process after M jobs, so memory cannot creep (default 50)",
@@ -325,7 +385,8 @@ def _run(args) -> int:
         retry_failed=args.retry_failed,
         fail_fast=args.fail_fast,
         reuse=not args.no_reuse,
-        progress=not args.quiet and not os.environ.get("CI"),
+        progress=not args.quiet,
+        verbose=args.verbose,
         executor=ExecutorSpec(
             kind=args.executor,
             jobs=args.jobs,
@@ -335,12 +396,13 @@ def _run(args) -> int:
         ),
         wait=args.wait,
     )
-    print(
-        f"bench run {suite.name} (profile {suite.profile}, hash {suite.hash}): "
-        f"{len(suite.cells)} cells × {suite.protocol.folds} folds × "
-        f"{suite.protocol.repeats} repeat(s)",
-        file=sys.stderr,
-    )
+    if not args.quiet:
+        print(
+            f"bench run {suite.name} (profile {suite.profile}, hash {suite.hash}): "
+            f"{len(suite.cells)} cells × {suite.protocol.folds} folds × "
+            f"{suite.protocol.repeats} repeat(s)",
+            file=sys.stderr,
+        )
     summary = run_suite(suite, options=options)
     for line in summary.lines():
         print(line)
@@ -441,9 +503,12 @@ def _report_parser(commands) -> None:
         action="append",
         dest="metrics",
         metavar="M",
+        type=metric_name,
         help="metric column to show (repeatable; default: [report].metrics)",
     )
-    sub.add_argument("--sort", metavar="M", help="metric to rank by (default: [report].sort)")
+    sub.add_argument(
+        "--sort", metavar="M", type=metric_name, help="metric to rank by (default: [report].sort)"
+    )
     sub.add_argument(
         "--baseline",
         metavar="LEVEL",
@@ -669,12 +734,12 @@ def _data_parser(commands) -> None:
     sub.add_argument("--profile", default=None, help="with a suite file: apply [profiles.NAME]")
     sub.add_argument(
         "--near",
-        type=int,
+        type=Bounded(int, Range(0, 64)),
         default=5,
         metavar="BITS",
         help="near duplicates differ in at most BITS of 64 dHash bits (default 5)",
     )
-    sub.add_argument("--show", type=int, default=10, metavar="N", help="rows per list (10)")
+    sub.add_argument("--show", type=COUNT, default=10, metavar="N", help="rows per list (10)")
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.set_defaults(handler=_data_inspect)
 

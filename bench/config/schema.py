@@ -1,12 +1,16 @@
 """The shape of a suite file, checked before anything else reads it.
 
-Errors name the TOML key path (``datasets.target.samples_per_class``) and, for unknown
-keys, the closest known key.
+Every leaf is a :class:`Field`: a type and the rule its values obey (a range, a set of
+choices, a pattern). Errors name the TOML key path (``datasets.target.samples_per_class``),
+the value and the rule; unknown keys get the closest known key. ``[profiles.NAME]`` tables
+are partial suites and are checked against the same schema under their own path.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,143 +38,308 @@ class OneOf:
     options: tuple
 
 
-HEAD = {"dense": ListOf(int), "dropout": Number, "activation": str, "output": str}
+@dataclass(frozen=True)
+class Range:
+    """``low <= value <= high`` (either bound optional, either end open)."""
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    text: str = ""  # the rule in words, where the bounds alone would mislead
+
+    def admits(self, value) -> bool:
+        above = self.low is None or (value > self.low if self.open_low else value >= self.low)
+        below = self.high is None or (value < self.high if self.open_high else value <= self.high)
+        return above and below
+
+    def __str__(self) -> str:
+        if self.text:
+            return self.text
+        if self.high is None and self.low == 0 and self.open_low:
+            return "positive"
+        if self.high is None:
+            return f"{'greater than' if self.open_low else 'at least'} {self.low:g}"
+        if self.low is None:
+            return f"{'less than' if self.open_high else 'at most'} {self.high:g}"
+        left, right = "(" if self.open_low else "[", ")" if self.open_high else "]"
+        return f"in {left}{self.low:g}, {self.high:g}{right}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a fixed set; ``values`` may be a function, for sets owned by another module."""
+
+    values: tuple | Callable[[], tuple]
+
+    def options(self) -> tuple:
+        return self.values() if callable(self.values) else self.values
+
+    def admits(self, value) -> bool:
+        return value in self.options()
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(_show(v) for v in self.options())
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A string matching ``regex`` in full; ``text`` tells how to write one."""
+
+    regex: str
+    text: str
+
+    def admits(self, value) -> bool:
+        return re.fullmatch(self.regex, value) is not None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Regex:
+    """A string that compiles as a Python regular expression."""
+
+    def admits(self, value) -> bool:
+        try:
+            re.compile(value)
+        except re.error:
+            return False
+        return True
+
+    def __str__(self) -> str:
+        return "a valid regular expression"
+
+
+@dataclass(frozen=True)
+class Anything:
+    """Any value of the field's type (free text, search bounds checked against each other)."""
+
+    def admits(self, value) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return "anything"
+
+
+@dataclass(frozen=True)
+class Field:
+    """A leaf key: its type (int, float: any number, str, bool) and the rule of its values.
+
+    Only booleans may omit the rule; free text says so with :data:`ANY`.
+    """
+
+    type: type
+    rule: Range | Choice | Pattern | Regex | Anything | None = None
+
+    def __post_init__(self):
+        if self.rule is None and self.type is not bool:
+            raise TypeError(f"a {self.type.__name__} field must declare its rule")
+
+    def fits(self, value) -> bool:
+        if isinstance(value, bool):
+            return self.type is bool
+        if self.type is float:
+            return isinstance(value, Number)
+        return isinstance(value, self.type)
+
+    def admits(self, value) -> bool:
+        return self.rule is None or self.rule.admits(value)
+
+
+def _metric_names() -> tuple[str, ...]:
+    from bench.metrics import METRICS, WEIGHTED_METRICS
+
+    return (*METRICS, *WEIGHTED_METRICS)
+
+
+ANY = Anything()
+NAME = Field(str, Pattern(r"(?s).*\S.*", "a non-empty string"))
+TEXT = Field(str, ANY)
+BOOL = Field(bool)
+POSITIVE = Field(float, Range(0, open_low=True))
+NON_NEGATIVE = Field(float, Range(0))
+COUNT = Field(int, Range(1))
+SEED = Field(int, Range(0))
+PORTION = Field(float, Range(0, 1, open_low=True))  # a per-epoch decay factor, a share of data
+FRACTION = Field(float, Range(0, 1, open_low=True, open_high=True))
+SHARE = Field(float, Range(0, 1, open_high=True))  # 0 allowed: off
+PROBABILITY = Field(float, Range(0, 1))
+METRIC = Field(str, Choice(_metric_names))
+
+OUTPUTS = ("softmax", "sigmoid")
+LABEL_MODES = ("labels", "origin")
+ACTIVATIONS = (
+    "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish",
+    "tanh", "sigmoid", "softplus", "softsign", "linear",
+)  # fmt: skip
+TRAINABLE = Pattern(
+    r"all|head|(last|all_but_last|freeze_first):[1-9][0-9]*",
+    'use "all", "head", "last:N", "all_but_last:N" or "freeze_first:N" (N >= 1)',
+)
+RESIZE_MODES = ("stretch", "pad")
+BAD_IMAGE_MODES = ("error", "skip")
+FILL_MODES = ("nearest", "constant", "reflect", "wrap")  # scipy.ndimage's
+BALANCE_METHODS = ("none", "class_weight", "oversample", "undersample")
+PRUNERS = ("median", "none")
+PARAM_TYPES = ("float", "int", "categorical")
+
+HEAD = {
+    "dense": ListOf(COUNT),
+    "dropout": SHARE,
+    "activation": Field(str, Choice(ACTIVATIONS)),
+    "output": Field(str, Choice(OUTPUTS)),
+}
 STAGE_FIELDS = {
-    "trainable": str,
-    "optimizer": str,
-    "learning_rate": Number,
-    "lr_decay": Number,
-    "epochs": int,
-    "batch_size": int,
-    "patience": int,
+    "trainable": Field(str, TRAINABLE),
+    "optimizer": NAME,
+    "learning_rate": POSITIVE,
+    "lr_decay": PORTION,
+    "epochs": COUNT,
+    "batch_size": COUNT,
+    "patience": Field(int, Range(0)),
 }
 STAGE = {
-    "name": str,
-    "data": OneOf((str, ListOf(str))),
-    "labels": str,
+    "name": NAME,
+    "data": OneOf((NAME, ListOf(NAME))),
+    "labels": Field(str, Choice(LABEL_MODES)),
     "head": HEAD,
     **STAGE_FIELDS,
     "by_backbone": Map(STAGE_FIELDS),
 }
 DATASET = {
-    "source": str,
-    "classes": ListOf(str),
-    "samples_per_class": int,
-    "images_per_patient": int,
-    "imbalance": Number,
-    "difficulty": Number,
-    "label_noise": Number,
-    "seed": int,
+    "source": NAME,
+    "classes": ListOf(NAME),
+    "samples_per_class": COUNT,
+    "images_per_patient": COUNT,
+    "imbalance": Field(float, Range(1)),
+    "difficulty": PROBABILITY,
+    "label_noise": SHARE,
+    "seed": SEED,
     # file sources (bench/data/options.py says which kinds take which key)
-    "resize": str,
-    "channels": int,
-    "tile": int,
-    "on_bad_image": str,
-    "patient_pattern": str,
-    "include": OneOf((str, ListOf(str))),
-    "images": str,
-    "metadata": str,
-    "path_column": str,
-    "id_column": str,
-    "label_column": str,
-    "patient_column": str,
-    "split_column": str,
-    "splits": ListOf(str),
+    "resize": Field(str, Choice(RESIZE_MODES)),
+    "channels": Field(int, Choice((1, 3))),
+    "tile": Field(int, Range(8)),
+    "on_bad_image": Field(str, Choice(BAD_IMAGE_MODES)),
+    "patient_pattern": Field(str, Regex()),
+    "include": OneOf((NAME, ListOf(NAME))),
+    "images": NAME,
+    "metadata": NAME,
+    "path_column": NAME,
+    "id_column": NAME,
+    "label_column": NAME,
+    "patient_column": NAME,
+    "split_column": NAME,
+    "splits": ListOf(NAME),
 }
 OPTIMIZER = {
-    "learning_rate": Number,
-    "momentum": Number,
-    "nesterov": bool,
-    "rho": Number,
-    "epsilon": Number,
-    "beta_1": Number,
-    "beta_2": Number,
-    "initial_accumulator_value": Number,
-    "weight_decay": Number,
+    "learning_rate": POSITIVE,
+    "momentum": SHARE,
+    "nesterov": BOOL,
+    "rho": FRACTION,
+    "epsilon": POSITIVE,
+    "beta_1": SHARE,
+    "beta_2": SHARE,
+    "initial_accumulator_value": NON_NEGATIVE,
+    "weight_decay": NON_NEGATIVE,
 }
 SCHEMA = {
     "suite": {
-        "name": str,
-        "description": str,
-        "target": str,
-        "pool": str,
-        "intermediate": str,
-        "seed": int,
-        "image_size": int,
-        "results": str,
-        "reports": str,
+        "name": NAME,
+        "description": TEXT,
+        "target": NAME,
+        "pool": NAME,
+        "intermediate": NAME,
+        "seed": SEED,
+        "image_size": Field(int, Range(8)),
+        "results": NAME,
+        "reports": NAME,
     },
     "datasets": Map(DATASET),
     "base": {
-        "weights": str,
-        "pretrain": str,
-        "epochs": int,
-        "batch_size": int,
-        "learning_rate": Number,
-        "optimizer": str,
+        "weights": NAME,
+        "pretrain": TEXT,  # a dataset name; "" switches pretraining off in a profile
+        "epochs": COUNT,
+        "batch_size": COUNT,
+        "learning_rate": POSITIVE,
+        "optimizer": NAME,
     },
     "grid": {
-        "backbone": ListOf(str),
-        "optimizer": ListOf(str),
-        "strategy": ListOf(str),
-        "augment": ListOf(bool),
-        "fraction": ListOf(Number),
-        "exclude": ListOf(Map(OneOf((str, bool, Number)))),
+        "backbone": ListOf(NAME),
+        "optimizer": ListOf(NAME),
+        "strategy": ListOf(NAME),
+        "augment": ListOf(BOOL),
+        "fraction": ListOf(PORTION),
+        "exclude": ListOf(Map(OneOf((TEXT, BOOL, Field(float, ANY))))),
     },
-    "backbones": Map({"alpha": Number, "bn_momentum": Number}),
+    "backbones": Map({"alpha": POSITIVE, "bn_momentum": SHARE, "width": COUNT}),
     "optimizers": Map(OPTIMIZER),
     "train": {
-        "epochs": int,
-        "batch_size": int,
-        "learning_rate": Number,
-        "lr_decay": Number,
-        "patience": int,
+        "epochs": COUNT,
+        "batch_size": COUNT,
+        "learning_rate": POSITIVE,
+        "lr_decay": PORTION,
+        "patience": Field(int, Range(0)),
     },
-    "strategies": Map({"description": str, "init": str, "stages": ListOf(STAGE)}),
+    "strategies": Map(
+        {
+            "description": TEXT,
+            "init": Field(str, Choice(("random", "base"))),
+            "stages": ListOf(STAGE),
+        }
+    ),
     "protocol": {
-        "folds": int,
-        "repeats": int,
-        "validation": Number,
-        "threshold": OneOf((Number, str)),
-        "leakage": str,
+        "folds": Field(int, Range(2)),
+        "repeats": COUNT,
+        "validation": FRACTION,
+        "threshold": OneOf((FRACTION, Field(str, Choice(("youden",))))),
+        "leakage": Field(str, Choice(("error", "warn"))),
     },
     "augmentation": {
-        "rotation": Number,
-        "width_shift": Number,
-        "height_shift": Number,
-        "brightness": ListOf(Number),
-        "shear": Number,
-        "zoom": Number,
-        "horizontal_flip": bool,
-        "vertical_flip": bool,
-        "fill_mode": str,
-        "mixup_alpha": Number,
+        "rotation": Field(float, Range(0, 180)),
+        "width_shift": SHARE,
+        "height_shift": SHARE,
+        "brightness": ListOf(NON_NEGATIVE),
+        "shear": Field(float, Range(0, 90, open_high=True)),
+        "zoom": SHARE,
+        "horizontal_flip": BOOL,
+        "vertical_flip": BOOL,
+        "fill_mode": Field(str, Choice(FILL_MODES)),
+        "mixup_alpha": NON_NEGATIVE,
     },
-    "balance": {"method": str},
+    "balance": {"method": Field(str, Choice(BALANCE_METHODS))},
     "tuning": {
-        "n_trials": int,
-        "timeout": Number,
-        "pruner": str,
-        "inner_folds": int,
+        "n_trials": COUNT,
+        "timeout": POSITIVE,
+        "pruner": Field(str, Choice(PRUNERS)),
+        "inner_folds": Field(int, Range(1, text="1 (the validation split) or at least 2")),
         "space": Map(
             {
-                "type": str,
-                "low": Number,
-                "high": Number,
-                "log": bool,
-                "choices": ListOf(OneOf((str, Number))),
+                "type": Field(str, Choice(PARAM_TYPES)),
+                "low": Field(float, ANY),
+                "high": Field(float, ANY),
+                "log": BOOL,
+                "choices": ListOf(OneOf((TEXT, Field(float, ANY)))),
             }
         ),
     },
-    "report": {"metrics": ListOf(str), "sort": str, "baseline": str},
-    "regression": {"margins": Map(Number), "alpha": Number, "runtime_tolerance": Number},
-    "profiles": Map(Map(Any)),
+    "report": {"metrics": ListOf(METRIC), "sort": METRIC, "baseline": NAME},
+    "regression": {
+        "margins": Map(POSITIVE),
+        "alpha": FRACTION,
+        "runtime_tolerance": Field(float, Range(1)),
+    },
+    "profiles": Map(Map(Any)),  # checked against the rest of the schema, see check()
 }
+PROFILE = {key: shape for key, shape in SCHEMA.items() if key != "profiles"}
 
 
 def check(raw: dict, *, file: str, schema: dict = SCHEMA) -> None:
-    """Raise ConfigError for the first unknown key or mistyped value in ``raw``."""
+    """Raise ConfigError for the first unknown key or bad value in ``raw`` or its profiles."""
     _check_table(raw, schema, file=file, path="")
+    if schema is SCHEMA:
+        for name, profile in raw.get("profiles", {}).items():
+            _check_table(profile, PROFILE, file=file, path=f"profiles.{name}")
 
 
 def suggest(word: str, choices, *, prefix: str = "") -> str:
@@ -181,7 +350,7 @@ def suggest(word: str, choices, *, prefix: str = "") -> str:
 
 def _check_table(raw: Any, schema: dict, *, file: str, path: str) -> None:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{file}: '{path}' must be a table")
+        raise ConfigError(f"{file}: '{path}' must be a table, got {raw!r}")
     for key, value in raw.items():
         key_path = f"{path}.{key}" if path else key
         if key not in schema:
@@ -198,7 +367,7 @@ def _check_value(value: Any, shape: Any, *, file: str, path: str) -> None:
         _check_table(value, shape, file=file, path=path)
     elif isinstance(shape, Map):
         if not isinstance(value, dict):
-            raise ConfigError(f"{file}: '{path}' must be a table")
+            raise ConfigError(f"{file}: '{path}' must be a table, got {value!r}")
         for name, item in value.items():
             _check_value(item, shape.value, file=file, path=f"{path}.{name}")
     elif isinstance(shape, ListOf):
@@ -207,23 +376,53 @@ def _check_value(value: Any, shape: Any, *, file: str, path: str) -> None:
         for i, item in enumerate(value):
             _check_value(item, shape.item, file=file, path=f"{path}[{i}]")
     elif isinstance(shape, OneOf):
-        if not any(_fits(value, option) for option in shape.options):
-            raise ConfigError(f"{file}: '{path}' has the wrong type: {value!r}")
-    elif not _fits(value, shape):
-        raise ConfigError(f"{file}: '{path}' must be {_type_name(shape)}, got {value!r}")
+        _check_one_of(value, shape, file=file, path=path)
+    else:
+        _check_field(value, shape, file=file, path=path)
 
 
-def _fits(value: Any, shape: Any) -> bool:
+def _check_one_of(value: Any, shape: OneOf, *, file: str, path: str) -> None:
+    """The first option whose type fits decides; no fitting type is a type error."""
+    for option in shape.options:
+        if isinstance(option, Field) and option.fits(value):
+            return _check_field(value, option, file=file, path=path)
+        if isinstance(option, ListOf) and isinstance(value, list):
+            return _check_value(value, option, file=file, path=path)
+    kinds = " or ".join(_shape_name(option) for option in shape.options)
+    raise ConfigError(f"{file}: '{path}' must be {kinds}, got {value!r}")
+
+
+def _check_field(value: Any, field: Field, *, file: str, path: str) -> None:
+    if not field.fits(value):
+        raise ConfigError(f"{file}: '{path}' must be {_shape_name(field)}, got {value!r}")
+    if not field.admits(value):
+        raise ConfigError(f"{file}: {_violation(field.rule, value, path)}")
+
+
+def _violation(rule: Any, value: Any, path: str) -> str:
+    if isinstance(rule, Pattern):
+        return f"'{path}' = {value!r} is not understood; {rule}"
+    hint = ""
+    if isinstance(rule, Choice) and isinstance(value, str):
+        hint = suggest(value, [str(v) for v in rule.options()])
+    return f"'{path}' must be {rule}, got {value!r}{hint}"
+
+
+def _shape_name(shape: Any) -> str:
     if isinstance(shape, ListOf):
-        return isinstance(value, list) and all(_fits(v, shape.item) for v in value)
-    if shape is Number or shape == Number:
-        return isinstance(value, Number) and not isinstance(value, bool)
-    if shape is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, shape)
+        return f"a list of {_plural(shape.item)}"
+    if isinstance(shape, dict | Map):
+        return "a table"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}[
+        shape.type
+    ]
 
 
-def _type_name(shape: Any) -> str:
-    if shape == Number:
-        return "a number"
-    return {int: "an integer", str: "a string", bool: "true or false"}.get(shape, str(shape))
+def _plural(shape: Any) -> str:
+    if isinstance(shape, Field):
+        return {int: "integers", float: "numbers", str: "strings", bool: "booleans"}[shape.type]
+    return "values"
+
+
+def _show(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)

@@ -30,36 +30,43 @@ import numpy as np
 from bench.data.transform import Preprocessing
 from bench.hashing import content_hash
 
-FORMAT = 1  # bump when decoding or preprocessing code changes the pixels
-HEADER = struct.Struct("<4I")  # an entry's (T, S, S, C) shape
+FORMAT = 2  # bump when decoding or preprocessing code changes the pixels
+MAGIC = b"BNC2"  # first bytes of every entry: a file bench did not write is not read as pixels
+HEADER = struct.Struct("<4s4I")  # MAGIC and the entry's (T, S, S, C) shape
+
+
+class DamagedEntry(Exception):
+    """A cache file exists but is truncated or was not written by bench."""
 
 
 @dataclass(frozen=True)
 class ImageCache:
     """A folder of cached sample arrays, one file per source image.
 
-    An entry is a 16-byte header (the four dimensions of the uint8 array, little-endian
-    uint32) followed by the pixels: reading one is an open and a read, where ``np.load``
-    would spend more time parsing its text header than copying a 64 px image.
+    An entry is a 20-byte header (:data:`MAGIC`, then the four dimensions of the uint8
+    array as little-endian uint32) followed by the pixels: reading one is an open and a
+    read, where ``np.load`` would spend more time parsing its text header than copying a
+    64 px image.
     """
 
     folder: Path
 
     def get(self, key: str) -> np.ndarray | None:
-        """The cached array, or None when absent or damaged (then it is rebuilt)."""
+        """The cached array, or None when absent; :class:`DamagedEntry` when the file is
+        truncated or foreign (the caller decodes again and overwrites it)."""
         try:
             data = self._path(key).read_bytes()
         except OSError:
             return None
-        if len(data) < HEADER.size:
-            return None
-        shape = HEADER.unpack_from(data)
+        if len(data) < HEADER.size or not data.startswith(MAGIC):
+            raise DamagedEntry(key)
+        shape = HEADER.unpack_from(data)[1:]
         if len(data) != HEADER.size + int(np.prod(shape)):
-            return None
+            raise DamagedEntry(key)
         return np.frombuffer(data, dtype=np.uint8, offset=HEADER.size).reshape(shape)
 
     def put(self, key: str, samples: np.ndarray) -> None:
-        entry = HEADER.pack(*samples.shape) + np.ascontiguousarray(samples).tobytes()
+        entry = HEADER.pack(MAGIC, *samples.shape) + np.ascontiguousarray(samples).tobytes()
         _write_atomically(self._path(key), lambda file: file.write(entry))
 
     def _path(self, key: str) -> Path:

@@ -45,6 +45,8 @@ def open_image(data: bytes):
 
 def to_array(image) -> np.ndarray:
     """Pixels of an opened image as uint8 (H, W, 1 | 3); decoding errors raise BadImage."""
+    if 0 in image.size:
+        raise BadImage(f"an image of {image.size[0]}x{image.size[1]} px has no pixels")
     try:
         image.load()
         if image.mode in DEEP_MODES:
@@ -64,9 +66,14 @@ def _stretch(pixels: np.ndarray) -> np.ndarray:
 
 
 def _reason(exc: Exception) -> str:
-    from PIL import UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     if isinstance(exc, UnidentifiedImageError):
         return "not an image Pillow can read (unknown format or corrupt header)"
+    if isinstance(exc, Image.DecompressionBombError):
+        return (
+            f"more pixels than Pillow decodes safely ({str(exc).split(',')[0]}); "
+            "a decompression bomb or an image to shrink first"
+        )
     text = str(exc).split("\n")[0] or type(exc).__name__
     return f"corrupt or truncated image ({text})"

@@ -24,7 +24,7 @@ from bench.data.entries import BadFile, Entry, Listing
 from bench.data.medmnist import read_medmnist
 from bench.data.options import file_options
 from bench.data.reader import WORKERS
-from bench.data.sources import LISTERS, load_dataset
+from bench.data.sources import LISTERS, bare_layout, load_dataset, resolved
 from bench.errors import DataError
 
 MODES = {1: "L", 3: "RGB"}  # mode names for arrays, as Pillow would call them
@@ -58,6 +58,7 @@ class Inspection:
     exact: tuple[tuple[int, ...], ...]  # positions in ``observations`` sharing content
     near: tuple[tuple[int, int, int], ...]  # (i, j, dHash distance), exact pairs excluded
     max_distance: int
+    layout: str = ""  # for a bare path: the layout taken and why
 
 
 def inspect_source(spec: DatasetSpec, *, image_size: int = 64, max_distance: int = 5) -> Inspection:
@@ -65,6 +66,8 @@ def inspect_source(spec: DatasetSpec, *, image_size: int = 64, max_distance: int
 
     ``image_size`` only sizes synthetic data, which has no stored images.
     """
+    layout = bare_layout(spec)
+    spec = resolved(spec)
     if spec.kind in LISTERS:
         listing = LISTERS[spec.kind](spec, file_options(spec))
         with ThreadPoolExecutor(WORKERS) as pool:
@@ -83,6 +86,7 @@ def inspect_source(spec: DatasetSpec, *, image_size: int = 64, max_distance: int
         exact=tuple(exact),
         near=tuple(_near(observations, max_distance)),
         max_distance=max_distance,
+        layout=layout.line() if layout else "",
     )
 
 
@@ -155,6 +159,7 @@ def _summary(inspection: Inspection) -> str:
         f"{inspection.source}: {n} images in {len(inspection.class_names)} classes",
         f"patients: {inspection.grouping}",
     ]
+    lines += [inspection.layout] if inspection.layout else []
     lines += [f"ignored: {count} {what}" for what, count in inspection.ignored]
     return "\n".join(lines)
 

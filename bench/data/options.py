@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bench.config.schema import BAD_IMAGE_MODES, RESIZE_MODES
 from bench.config.spec import DatasetSpec
 from bench.errors import DataError
 
@@ -36,8 +37,6 @@ KIND_KEYS = {
     "isic": (*TABLE_KEYS, "id_column", "metadata"),
     "medmnist": (*COMMON_KEYS, "splits"),
 }
-RESIZE_MODES = ("stretch", "pad")
-BAD_IMAGE_MODES = ("error", "skip")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -19,7 +20,7 @@ import numpy as np
 
 from bench.config.spec import DatasetSpec
 from bench.data import decode
-from bench.data.cache import ImageCache, cache_key, image_cache, key_prefix
+from bench.data.cache import DamagedEntry, ImageCache, cache_key, image_cache, key_prefix
 from bench.data.entries import BadFile, Entry, Listing
 from bench.data.options import FileOptions, where
 from bench.data.synthetic import ImageSet
@@ -82,7 +83,14 @@ def read_listing(
     """
     cache, prefix = image_cache(), key_prefix(prep)
     entries = listing.entries
-    outcomes = [_cached(cache, prefix, e, d) for e, d in zip(entries, digests)]
+    damaged: list[str] = []
+    outcomes = [_cached(cache, prefix, e, d, damaged) for e, d in zip(entries, digests)]
+    if damaged:
+        print(
+            f"bench: {len(damaged)} image-cache file(s) under {cache.folder} were truncated or "
+            f"not written by bench; decoding those images again (dataset '{spec.name}')",
+            file=sys.stderr,
+        )
     misses = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if misses:
         decode_one = partial(_decode_entry, prep=prep, store=cache.put, prefix=prefix)
@@ -139,10 +147,18 @@ def build_image_set(
     )
 
 
-def _cached(cache: ImageCache, prefix: str, entry: Entry, digest: str | None) -> Item | None:
+def _cached(
+    cache: ImageCache, prefix: str, entry: Entry, digest: str | None, damaged: list[str]
+) -> Item | None:
+    """The entry's cached samples, or None; keys of damaged cache files go to ``damaged``."""
     if digest is None:
         return None
-    samples = cache.get(cache_key(prefix, digest))
+    key = cache_key(prefix, digest)
+    try:
+        samples = cache.get(key)
+    except DamagedEntry:
+        damaged.append(key)
+        return None
     return None if samples is None else Item(entry=entry, digest=digest, samples=samples)
 
 

@@ -5,7 +5,8 @@
 - ``synthetic:NAME`` — procedural data (``bench.data.synthetic``), no files;
 - ``folder:PATH``, ``busi:PATH``, ``pool:PATH`` — image trees (``bench.data.layouts``);
 - ``csv:FILE``, ``isic:FILE`` — tables labelling image files (``bench.data.manifests``);
-- ``medmnist:FILE.npz`` — MedMNIST arrays (``bench.data.medmnist``).
+- ``medmnist:FILE.npz`` — MedMNIST arrays (``bench.data.medmnist``);
+- a bare path — the layout found there (``bench.data.detect``).
 
 File data is read once per process: the listing and the content hash of every file form
 a snapshot that :func:`load_dataset` and :func:`fingerprint` share, so a job's hash always
@@ -16,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 from bench.config.spec import DatasetSpec
 from bench.data.cache import remembered_digests
+from bench.data.detect import Layout, detect_layout
 from bench.data.entries import BadFile, Listing
 from bench.data.layouts import list_busi, list_folder, list_pool
 from bench.data.manifests import list_csv, list_isic
@@ -64,13 +67,32 @@ def load_dataset(spec: DatasetSpec, *, image_size: int) -> ImageSet:
     File sources return a :class:`FileImageSet`, which also carries content hashes, fixed
     splits, skipped files and how patients were found.
     """
-    return _load(spec, image_size)
+    return _load(resolved(spec), image_size)
 
 
 def fingerprint(spec: DatasetSpec, *, image_size: int) -> str:
     """Identity of the data a stage sees: the generator and its knobs, or every file's
     content, label, patient and split plus the preprocessing."""
-    return _fingerprint(spec, image_size)
+    return _fingerprint(resolved(spec), image_size)
+
+
+def resolved(spec: DatasetSpec) -> DatasetSpec:
+    """``spec`` with a bare path replaced by the source of the layout found there."""
+    layout = bare_layout(spec)
+    return spec if layout is None else replace(spec, source=layout.source)
+
+
+@lru_cache(maxsize=64)
+def bare_layout(spec: DatasetSpec) -> Layout | None:
+    """The layout a bare-path source stands for; None for a prefixed source."""
+    if spec.kind in KINDS or (":" in spec.source and not Path(spec.source).exists()):
+        return None
+    try:
+        return detect_layout(spec.source)
+    except DataError as exc:
+        if spec.name == spec.source:  # `bench data inspect PATH`: the message names PATH
+            raise
+        raise DataError(f"{where(spec, 'source')}: {exc}") from None
 
 
 def skipped_files(spec: DatasetSpec, *, image_size: int) -> tuple[BadFile, ...]:

@@ -1,12 +1,18 @@
-"""Text description of a plan, for ``bench validate``."""
+"""Text description of a plan, for ``bench validate``: the data, the grid, the jobs, how
+each stage trains (augmentation, balancing), the tuning plan and what the run will cost.
+
+Costs are upper bounds: early stopping ends most fits before their last epoch.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, fields
 
-from bench.data.sources import load_dataset
+from bench.config.spec import AugmentSpec, Suite, TuningSpec
+from bench.data.sources import bare_layout, load_dataset
 from bench.engine.cache import describe_states, job_states
-from bench.engine.plan import Plan
+from bench.engine.plan import FoldJob, Plan
 from bench.report.provenance import near_duplicate_line
 
 
@@ -18,7 +24,10 @@ def describe_plan(plan: Plan) -> str:
         "",
         "datasets:",
     ]
-    lines += [f"  {name:<14} {_dataset_line(plan, name)}" for name in suite.datasets]
+    for name, spec in suite.datasets.items():
+        lines.append(f"  {name:<14} {_dataset_line(plan, name)}")
+        layout = bare_layout(spec)
+        lines += [f"  {'':<14} {layout.line()}"] if layout else []
     lines += ["", f"grid: {len(suite.cells)} cells ({' × '.join(_axis_sizes(plan))})"]
     lines += [f"  {cell.id}" for cell in suite.cells]
     lines += [
@@ -28,9 +37,135 @@ def describe_plan(plan: Plan) -> str:
         f"{suite.protocol.repeats} repeat(s) × {len(suite.cells)} cells)",
     ]
     lines += [f"  stage {job.label} ({job.hyper.epochs} epochs)" for job in plan.stage_jobs]
+    lines += ["", *_training_lines(plan)]
+    lines += ["", *tuning_lines(suite.tuning)]
+    lines += ["", *_cost_lines(plan)]
     lines += ["", near_duplicate_line(plan.near_duplicates)]
     lines += ["", *describe_states(job_states(plan))]
     return "\n".join(lines)
+
+
+@dataclass
+class Fits:
+    """What one kind of stage costs over the whole run (epochs are upper bounds)."""
+
+    fits: int = 0
+    epochs: int = 0
+    image_epochs: int = 0
+
+    def add(self, *, fits: int, epochs: int, images: int) -> None:
+        self.fits += fits
+        self.epochs += fits * epochs
+        self.image_epochs += fits * epochs * images
+
+
+def _training_lines(plan: Plan) -> list[str]:
+    """Augmentation and balancing of every stage: they act on training batches only."""
+    suite = plan.suite
+    augmented = sum(cell.augment for cell in suite.cells)
+    augmentation = augmentation_text(suite.augmentation)
+    lines = ["training (augmentation and balancing act on training batches, never on test folds):"]
+    if plan.stage_jobs:
+        lines.append(
+            f"  {len(plan.stage_jobs)} shared stage(s), listed under jobs: augmentation off, "
+            "balancing none"
+        )
+    for name, strategy in sorted({c.strategy.name: c.strategy for c in suite.cells}.items()):
+        cells = [c for c in suite.cells if c.strategy.name == name]
+        on = sum(c.augment for c in cells)
+        for stage in strategy.stages:
+            if suite.target not in stage.data:
+                continue
+            aug = "off" if not on else f"{augmentation} in {on} of {len(cells)} cells"
+            lines.append(
+                f"  {name} stage {stage.name}: augmentation {aug}, balancing {suite.balance}"
+            )
+    if augmented == 0 and augmentation != "none":
+        lines.append("  [augmentation] is set, but no cell has augment = true")
+    return lines
+
+
+def augmentation_text(spec: AugmentSpec) -> str:
+    """The transforms in force, e.g. "rotation 15, horizontal_flip, mixup_alpha 0.2"."""
+    default = AugmentSpec()
+    changed = [f for f in fields(spec) if getattr(spec, f.name) != getattr(default, f.name)]
+    parts = [
+        f.name if getattr(spec, f.name) is True else f"{f.name} {getattr(spec, f.name)}"
+        for f in changed
+    ]
+    return ", ".join(parts) or "none"
+
+
+def tuning_lines(tuning: TuningSpec | None) -> list[str]:
+    if tuning is None:
+        return ["tuning: none (each stage trains with the suite's hyperparameters)"]
+    judged = (
+        "the inner validation split"
+        if tuning.inner_folds == 1
+        else f"an inner {tuning.inner_folds}-fold split of the outer training set"
+    )
+    pruner = "median (after 2 epochs)" if tuning.pruner == "median" else "none"
+    budget = f", at most {tuning.timeout:g} s" if tuning.timeout else ""
+    lines = [
+        f"tuning: Optuna TPE sampler (seeded per fold), {tuning.n_trials} trials per outer fold"
+        f"{budget}, pruner {pruner}; each trial judged on {judged} (never the test fold); "
+        "the last target stage of every cell is tuned",
+        "  space:",
+    ]
+    for p in tuning.space:
+        where = (
+            ", ".join(map(str, p.choices))
+            if p.kind == "categorical"
+            else f"[{p.low:g}, {p.high:g}]{' log' if p.log else ''}"
+        )
+        lines.append(f"    {p.name}: {p.kind} {where}")
+    return lines
+
+
+def _cost_lines(plan: Plan) -> list[str]:
+    suite = plan.suite
+    shared, target = Fits(), Fits()
+    for job in plan.stage_jobs:
+        images = _fit_part(suite, sum(_size(suite, name) for name in job.stage.data))
+        shared.add(fits=1, epochs=job.hyper.epochs, images=images)
+    for job in plan.fold_jobs:
+        for fits, epochs, images in _fold_fits(suite, job):
+            target.add(fits=fits, epochs=epochs, images=images)
+    total = shared.image_epochs + target.image_epochs
+    return [
+        f"estimated cost (upper bounds; early stopping ends most fits sooner): "
+        f"{len(plan.stage_jobs) + len(plan.fold_jobs)} jobs, {shared.fits + target.fits} fits",
+        f"  shared stages: {shared.fits} fits, ≤ {shared.epochs} epochs, "
+        f"≤ {shared.image_epochs:,} images × epochs",
+        f"  fold jobs: {target.fits} fits, ≤ {target.epochs} epochs, "
+        f"≤ {target.image_epochs:,} images × epochs",
+        f"  in all: ≤ {total:,} images × epochs",
+    ]
+
+
+def _fold_fits(suite: Suite, job: FoldJob):
+    """(fits, epochs, images) per stage of a fold job; tuning adds trials to the last one."""
+    tuning = suite.tuning
+    for index, (stage, hyper) in enumerate(job.stages):
+        images = (
+            len(job.fold.train)
+            if suite.target in stage.data
+            else _fit_part(suite, sum(_size(suite, name) for name in stage.data))
+        )
+        fits, epochs = 1, hyper.epochs
+        if tuning and index == len(job.stages) - 1:
+            fits += tuning.n_trials * max(1, tuning.inner_folds)
+            epochs = max([epochs, *(int(p.high) for p in tuning.space if p.name == "epochs")])
+        yield fits, epochs, images
+
+
+def _size(suite: Suite, name: str) -> int:
+    return len(load_dataset(suite.datasets[name], image_size=suite.image_size).labels)
+
+
+def _fit_part(suite: Suite, images: int) -> int:
+    """Images a shared stage fits on: what its validation split leaves."""
+    return round(images * (1 - suite.protocol.validation))
 
 
 def _dataset_line(plan: Plan, name: str) -> str:

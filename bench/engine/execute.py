@@ -24,6 +24,7 @@ from bench.metrics import compute_metrics, youden_threshold
 from bench.models.build import backbone_weights
 from bench.models.preprocess import preprocess, to_rgb
 from bench.models.registry import BACKBONES
+from bench.report.stages import chance_accuracy
 from bench.store.db import FoldRecord
 from bench.train.fit import (
     Arrays,
@@ -74,7 +75,8 @@ class FoldModel:
 
 
 def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
-    """Train a fold-independent stage; return its weights file and history."""
+    """Train a fold-independent stage; return its weights file and history (with the
+    accuracy of always predicting the most frequent validation class, ``val_chance``)."""
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
     x, y, groups = _stage_data(worker, job.stage)
     fit, val = holdout(y, groups, fraction=worker.suite.protocol.validation, seed=job.seed)
@@ -88,8 +90,9 @@ def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
         seed=job.seed,
     )
     result = worker.fit(spec, Arrays(x[fit], y[fit], x[val], y[val]), start)
-    path = save_stage(worker.artifacts, job.hash, backbone_weights(result.model), result.history)
-    return str(path), result.history
+    history = {**result.history, "val_chance": [chance_accuracy(y[val])]}
+    path = save_stage(worker.artifacts, job.hash, backbone_weights(result.model), history)
+    return str(path), history
 
 
 def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:

@@ -29,10 +29,14 @@ from bench.engine.executors import (
 )
 from bench.engine.lock import run_lock
 from bench.engine.plan import FoldJob, Plan, StageJob, make_plan
+from bench.engine.progress import Progress, open_progress
 from bench.engine.provenance import provenance
 from bench.errors import BenchError
+from bench.metrics import predict_labels
 from bench.report.provenance import near_duplicate_line, skipped_lines
+from bench.report.stages import near_chance_warning, stage_accuracy
 from bench.store.db import PlanRow, Store
+from bench.store.trouble import explained
 
 
 @dataclass
@@ -48,6 +52,9 @@ class RunSummary:
     interrupted: bool = False
     near_duplicates: tuple[tuple[str, str, int], ...] = ()  # target images across outer folds
     skipped_files: dict[str, list[list[str]]] = field(default_factory=dict)  # dataset: [path, why]
+    weak_stages: list[str] = field(default_factory=list)  # near-chance warnings, one per stage
+    one_class_folds: list[str] = field(default_factory=list)  # labels of folds that predicted
+    # the same class for every test image
 
     def lines(self) -> list[str]:
         lines = [
@@ -58,6 +65,8 @@ class RunSummary:
             f"compiled models: {self.models_built} built, {self.models_reused} reused",
             near_duplicate_line(self.near_duplicates),
             *skipped_lines(self.skipped_files),
+            *self.weak_stages,
+            *self._one_class_lines(),
         ]
         for error, count in Counter(error for _, error in self.failed).most_common():
             lines.append(f"  {count} × {error}")
@@ -70,6 +79,17 @@ class RunSummary:
             lines.append("interrupted: rerun the same command to resume")
         return lines
 
+    def _one_class_lines(self) -> list[str]:
+        if not self.one_class_folds:
+            return []
+        shown = ", ".join(self.one_class_folds[:5])
+        more = f" and {len(self.one_class_folds) - 5} more" if len(self.one_class_folds) > 5 else ""
+        return [
+            f"warning: {len(self.one_class_folds)} fold(s) predicted one class for every test "
+            f"image ({shown}{more}): those cells learned nothing there; look at their learning "
+            "curves in the report"
+        ]
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -77,6 +97,7 @@ class RunOptions:
     fail_fast: bool = False
     reuse: bool = True  # share stages and compiled models (off only to measure their value)
     progress: bool = True
+    verbose: bool = False  # a progress line per fold job too
     executor: ExecutorSpec = field(default_factory=ExecutorSpec)
     wait: bool = False  # queue behind a run holding the results directory instead of refusing
 
@@ -90,13 +111,13 @@ class _Run:
     run_id: int
     summary: RunSummary
     options: RunOptions
-    bar: object  # tqdm
+    progress: Progress
 
 
 def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary:
     """Train every job of ``suite`` not stored yet; Ctrl-C returns an interrupted summary."""
     started = time.time()
-    with run_lock(suite.store_path.parent, wait=options.wait):
+    with explained(suite.store_path), run_lock(suite.store_path.parent, wait=options.wait):
         plan = make_plan(suite, share_stages=options.reuse, threads=options.executor.threads)
         store = Store(suite.store_path)
         try:
@@ -217,15 +238,16 @@ def _execute(
     folds = _pending_folds(plan.fold_jobs, statuses, options, summary)
     stages, unavailable = _pending_stages(plan, folds, statuses, options, summary)
     runnable, blocked = _split_blocked([*stages, *folds], unavailable)
-    with _progress(len(stages) + len(folds), enabled=options.progress) as bar:
-        run = _Run(
-            suite=plan.suite,
-            store=store,
-            run_id=run_id,
-            summary=summary,
-            options=options,
-            bar=bar,
-        )
+    progress = open_progress([*stages, *folds], enabled=options.progress, verbose=options.verbose)
+    run = _Run(
+        suite=plan.suite,
+        store=store,
+        run_id=run_id,
+        summary=summary,
+        options=options,
+        progress=progress,
+    )
+    try:
         _block(run, blocked)
         _dispatch(
             run,
@@ -235,6 +257,8 @@ def _execute(
             ),
             executor,
         )
+    finally:
+        progress.close()
 
 
 def _adopt_stages(plan: Plan, store: Store, run_id: int, statuses: dict) -> None:
@@ -339,13 +363,16 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
         raise outcome.fatal
     run.summary.models_built += outcome.models_built
     run.summary.models_reused += outcome.models_reused
-    run.bar.set_postfix_str(job.label, refresh=False)
-    run.bar.update(1)
     if outcome.error is not None:
+        run.progress.finished(job, error=f"failed: {outcome.error}")
         _fail(run, job, outcome)
         return False
     if isinstance(job, StageJob):
         artifact, history = outcome.result
+        accuracy = stage_accuracy(history)
+        if accuracy is not None and accuracy.near_chance:
+            run.summary.weak_stages.append(near_chance_warning(job.label, accuracy))
+        run.progress.finished(job, stage=accuracy)
         run.store.record_stage(
             job=job.hash,
             label=job.label,
@@ -366,6 +393,9 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
             inputs=job.inputs,
         )
         run.summary.folds_trained += 1
+        if len(set(predict_labels(outcome.result.proba, threshold=outcome.result.threshold))) == 1:
+            run.summary.one_class_folds.append(job.label)
+        run.progress.finished(job, scores=outcome.result.scores)
     return True
 
 
@@ -389,19 +419,7 @@ def _block(run: _Run, jobs: list) -> None:
     """Jobs that cannot run because the shared stage they start from failed."""
     for job in jobs:
         run.summary.failed.append((job.label, f"shared stage {job.parent} failed"))
-        run.bar.update(1)
-
-
-def _progress(total: int, *, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        disable=not enabled,
-        unit="job",
-        dynamic_ncols=True,
-        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}",
-    )
+        run.progress.finished(job, error="not run: the shared stage it starts from failed")
 
 
 __all__ = ["RunOptions", "RunSummary", "plan_rows", "run_suite"]

@@ -63,13 +63,13 @@ def _set_bn_momentum(model: keras.Model, momentum: float) -> None:
 
 def _backbone(info, *, shape, options: dict, weights: str) -> keras.Model:
     name = info.name
-    if info.constructor == "small_cnn":
-        model = small_cnn(shape)
+    if info.constructor in SMALL:
+        model = SMALL[info.constructor](shape, **options)
         if weights not in ("none", "imagenet"):
             _load_backbone_weights(model, weights, name)
         elif weights == "imagenet":
             raise BenchError(
-                "backbone 'small_cnn' has no ImageNet weights; use base.weights = \"none\" with "
+                f"backbone '{name}' has no ImageNet weights; use base.weights = \"none\" with "
                 "base.pretrain, or a weights file"
             )
         return model
@@ -124,6 +124,50 @@ def small_cnn(shape: tuple[int, int, int]) -> keras.Model:
     x = keras.layers.Conv2D(128, 3, padding="same", activation="relu", name="conv4")(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     return keras.Model(inputs, x, name=BACKBONE)
+
+
+def small_resnet(shape: tuple[int, int, int], *, width: int = 16) -> keras.Model:
+    """A compact residual network for small images: a conv stem and three stages of two
+    basic residual blocks (``width``, 2 × and 4 × ``width`` filters; the last two stages
+    halve the resolution), pooled.
+
+    The identity shortcuts let it train deeper than the small CNN from few images, and its
+    18 conv-BN blocks give the trainable rules ("last:N") a real depth to choose from.
+    """
+    inputs = keras.Input(shape)
+    x = _conv_bn(inputs, width, name="stem")
+    for stage, filters in enumerate((width, 2 * width, 4 * width), start=1):
+        for block in (1, 2):
+            stride = 2 if stage > 1 and block == 1 else 1
+            x = _residual_block(x, filters, stride=stride, name=f"stage{stage}_block{block}")
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inputs, x, name=BACKBONE)
+
+
+def _residual_block(x, filters: int, *, stride: int, name: str):
+    shortcut = x
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = keras.layers.Conv2D(
+            filters, 1, strides=stride, use_bias=False, name=f"{name}_project"
+        )(x)
+        shortcut = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_project_bn")(
+            shortcut
+        )
+    y = _conv_bn(x, filters, stride=stride, name=f"{name}_1")
+    y = _conv_bn(y, filters, name=f"{name}_2", activate=False)
+    y = keras.layers.Add(name=f"{name}_add")([shortcut, y])
+    return keras.layers.Activation("relu", name=f"{name}_out")(y)
+
+
+def _conv_bn(x, filters: int, *, name: str, stride: int = 1, activate: bool = True):
+    x = keras.layers.Conv2D(
+        filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv"
+    )(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+    return keras.layers.Activation("relu", name=f"{name}_relu")(x) if activate else x
+
+
+SMALL = {"small_cnn": small_cnn, "small_resnet": small_resnet}
 
 
 def set_trainable(model: keras.Model, trainable: str) -> None:

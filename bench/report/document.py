@@ -2,7 +2,8 @@
 
 :func:`build_document` decides what a report says, once; ``markdown_report``,
 ``latex_report`` and ``html_report`` only lay the same :class:`Document` out. Sections, in
-order: leaderboard, comparison with the baseline, range over repeats (when repeated),
+order: leaderboard, comparison with the baseline, shared stages (what they learned), range
+over repeats (when repeated),
 figures, tuned hyperparameters (when tuned), stage reuse and timing (not for imported
 results), provenance, and the per-fold appendix.
 """
@@ -17,6 +18,7 @@ from bench.report.inputs import ReportInputs
 from bench.report.leaderboard import METRIC_LABELS, Leaderboard, leaderboard_table, ranges_table
 from bench.report.params import params_table
 from bench.report.significance import BaselineComparisons, comparison_table
+from bench.report.stages import accuracy_table, stage_rows
 from bench.report.table import Table
 from bench.report.target import ReportTarget
 from bench.report.timing import (
@@ -74,6 +76,7 @@ def build_document(
         _leaderboard(board),
         _selection(analysis.selection),
         _comparisons(analysis.comparisons, sort=board.sort),
+        _shared_stages(inputs),
         _ranges(board),
         _figures(figures),
         examples and Section("Examples with Grad-CAM", figures=(examples,)),
@@ -136,6 +139,26 @@ def _comparisons(result: BaselineComparisons, *, sort: str) -> Section:
         paragraphs=(text, family, *result.notes),
         tables=(comparison_table(result),),
     )
+
+
+def _shared_stages(inputs: ReportInputs) -> Section | None:
+    rows = stage_rows(inputs.histories, inputs.jobs)
+    if not rows:
+        return None
+    weak = [label for label, accuracy in rows if accuracy.near_chance]
+    text = (
+        "What the transfer cells start from: each shared stage's accuracy on its own "
+        "validation split at the epoch whose weights it kept (lowest validation loss), against "
+        "chance (always the most frequent class). "
+        + (
+            f"{len(weak)} of {len(rows)} ended near chance (less than a quarter of the way from "
+            "chance to 1): the cells above them transfer nearly untrained weights."
+            if weak
+            else f"All {len(rows)} learned their task (more than a quarter of the way from "
+            "chance to 1)."
+        )
+    )
+    return Section("Shared stages", paragraphs=(text,), tables=(accuracy_table(rows),))
 
 
 def _ranges(board: Leaderboard) -> Section | None:

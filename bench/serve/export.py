@@ -86,6 +86,8 @@ def export_model(
 ) -> ExportResult:
     """Choose the cell, retrain it, save ``model.keras`` and ``metadata.json``; ``log``
     hears which cell is retrained before the (possibly long) training starts."""
+    if request.fold:
+        _check_fold(suite, request.fold)
     scores = _stored_scores(suite)
     cell = _choose(suite, scores, request)
     plan = make_plan(suite)
@@ -180,14 +182,16 @@ def _choose(suite: Suite, scores, request: ExportRequest) -> Cell:
 
 def _fold_job(plan: Plan, cell: Cell, fold: tuple[int, int]) -> FoldJob:
     jobs = [job for job in plan.fold_jobs if job.cell.id == cell.id]
-    for job in jobs:
-        if (job.repeat, job.fold.fold) == fold:
-            return job
-    protocol = plan.suite.protocol
-    raise BenchError(
-        f"--fold {fold[0]}:{fold[1]}: no such fold; repeats run 0..{protocol.repeats - 1} "
-        f"and folds 0..{protocol.folds - 1}"
-    )
+    return next(job for job in jobs if (job.repeat, job.fold.fold) == fold)
+
+
+def _check_fold(suite: Suite, fold: tuple[int, int]) -> None:
+    protocol = suite.protocol
+    if fold[0] >= protocol.repeats or fold[1] >= protocol.folds:
+        raise BenchError(
+            f"--fold {fold[0]}:{fold[1]}: no such fold; repeats run 0..{protocol.repeats - 1} "
+            f"and folds 0..{protocol.folds - 1}"
+        )
 
 
 def _train(plan: Plan, job: FoldJob):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from bench.errors import BenchError
 
+BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's lock before failing
+
 # Ordered migrations: entry i brings a store from schema version i to i + 1. A store made
 # before versions were recorded has the tables of version 1 and user_version 0.
 MIGRATIONS = (
@@ -116,7 +118,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._migrate()

@@ -138,11 +138,12 @@ def fit_stage(
         augment=spec.augment,
         balance=spec.balance,
     )
+    statistics = PreciseBatchNorm(preprocess(data.x, spec.preprocessing))
     history = model.fit(
         batches,
         epochs=spec.epochs,
         shuffle=False,  # ShuffledBatches orders batches from its own seed
-        callbacks=[stopper, schedule, *callbacks],
+        callbacks=[statistics, stopper, schedule, *callbacks],
         verbose=0,
         validation_data=(
             preprocess(data.x_val, spec.preprocessing),
@@ -154,6 +155,54 @@ def fit_stage(
     logs.pop("learning_rate", None)
     best = int(np.argmin(logs["val_loss"])) if logs.get("val_loss") else len(logs["loss"]) - 1
     return FitResult(model=model, history=logs, best_epoch=best, built=built)
+
+
+class PreciseBatchNorm(keras.callbacks.Callback):
+    """Before each validation, give the backbone's trainable BatchNorm layers the statistics
+    of the whole training set under the current weights ("precise BatchNorm": Wu & Johnson,
+    Rethinking "Batch" in BatchNorm, 2021).
+
+    The moving averages BatchNorm keeps lag the weights by several steps. With a few steps an
+    epoch and low-contrast images (pale microscopy, speckle) that lag alone can make the
+    network in inference mode predict one class for every image, while the same weights
+    with batch statistics are right, and early stopping, the threshold and the test fold
+    would all judge a network that training never saw. Frozen BatchNorm layers keep theirs.
+    """
+
+    def __init__(self, x: np.ndarray, *, batch_size: int = 256):
+        super().__init__()
+        self.x = x
+        self.batch_size = batch_size
+
+    def on_test_begin(self, logs=None) -> None:
+        recompute_batchnorm(self.model.get_layer(BACKBONE), self.x, batch_size=self.batch_size)
+
+
+def recompute_batchnorm(backbone: keras.Model, x: np.ndarray, *, batch_size: int) -> None:
+    """Set trainable BatchNorm statistics to their mean over ``x`` in chunks (inputs ready)."""
+    layers = [layer for layer in _layers(backbone) if _is_trainable_batchnorm(layer)]
+    if not layers or not len(x):
+        return
+    momenta = [layer.momentum for layer in layers]
+    try:
+        for k, start in enumerate(range(0, len(x), batch_size)):
+            for layer in layers:
+                layer.momentum = k / (k + 1)  # a running mean of the chunks' statistics
+            backbone(x[start : start + batch_size], training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+
+
+def _layers(model: keras.Model):
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _layers(layer)
+
+
+def _is_trainable_batchnorm(layer) -> bool:
+    return isinstance(layer, keras.layers.BatchNormalization) and layer.trainable
 
 
 def predict_proba(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:

@@ -25,7 +25,7 @@ def private_cache(tmp_path: Path, monkeypatch) -> Path:
 
 def forget() -> None:
     """Drop what this process remembers about datasets, as a new run would start."""
-    for memo in (sources._load, sources._fingerprint, sources._snapshot):
+    for memo in (sources._load, sources._fingerprint, sources._snapshot, sources.bare_layout):
         memo.cache_clear()
 
 

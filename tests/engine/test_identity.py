@@ -84,16 +84,19 @@ learning_rate = 0.001
 optimizer = "sgd"
 
 [grid]
-backbone = ["small_cnn", "mobilenetv2"]
+backbone = ["small_cnn", "mobilenetv2", "small_resnet"]
 optimizer = ["adam"]
 strategy = ["scratch", "ctl", "dtl", "two"]
 augment = [true]
 fraction = [1.0]
-exclude = [{{ backbone = "mobilenetv2", strategy = "dtl" }}]
+exclude = [{{ backbone = "mobilenetv2", strategy = "dtl" }}, {{ backbone = "small_resnet", strategy = "two" }}]
 
 [backbones.mobilenetv2]
 alpha = 0.35
 bn_momentum = 0.9
+
+[backbones.small_resnet]
+width = 8
 
 [optimizers.sgd]
 momentum = 0.9
@@ -329,13 +332,17 @@ MUTATIONS = {
     "base.batch_size": (put("base.batch_size", 16), stages_named("pretrain")),
     "base.learning_rate": (put("base.learning_rate", 0.01), stages_named("pretrain")),
     "base.optimizer": (put("base.optimizer", "adam"), stages_named("pretrain")),
-    "grid.backbone": (put("grid.backbone", ["small_cnn", "mobilenetv2", "vgg16"]), nothing),
+    "grid.backbone": (
+        put("grid.backbone", ["small_cnn", "mobilenetv2", "small_resnet", "vgg16"]),
+        nothing,
+    ),
     "grid.optimizer": (put("grid.optimizer", ["adam", "sgd"]), nothing),
     "grid.strategy": (put("grid.strategy", ["scratch", "ctl", "dtl", "two", "mstl"]), nothing),
     "grid.augment": (put("grid.augment", [True, False]), nothing),
     "grid.fraction": (put("grid.fraction", [1.0, 0.5]), nothing),
     "grid.exclude": (put("grid.exclude", []), nothing),
     "backbones.*.alpha": (put("backbones.mobilenetv2.alpha", 0.5), backbone("mobilenetv2")),
+    "backbones.*.width": (put("backbones.small_resnet.width", 16), backbone("small_resnet")),
     "backbones.*.bn_momentum": (
         put("backbones.mobilenetv2.bn_momentum", 0.99),
         backbone("mobilenetv2"),

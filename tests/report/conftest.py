@@ -30,6 +30,8 @@ PROVENANCE = {
     "git_commit": "abc123",
 }
 STARTED = 1_750_000_000.0  # 2025-06-15 15:06:40 UTC
+# Validation accuracy per epoch of the two pretraining stages: one learns, one stays near chance.
+STAGE_ACCURACY = ([0.30, 0.55, 0.70], [0.12, 0.20, 0.25])
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,12 @@ def build_store(path: Path, spec: StoreSpec = StoreSpec()) -> Path:
                 run_id=run_id,
                 started=STARTED,
                 artifact="a.h5",
-                history={"loss": [1.2, 0.9, 0.7], "val_loss": [1.3, 1.0, 0.9]},
+                history={
+                    "loss": [1.2, 0.9, 0.7],
+                    "val_loss": [1.3, 1.0, 0.9 + 0.2 * i],  # stage-1 keeps its epoch 2
+                    "val_accuracy": STAGE_ACCURACY[i],
+                    "val_chance": [0.125],
+                },
             )
         for record in records:
             store.record_fold(record, label=record.job, run_id=run_id, started=STARTED)

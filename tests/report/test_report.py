@@ -123,13 +123,27 @@ def test_tuned_hyperparameters_are_summarised_per_cell(tmp_path):
     ]
 
 
+def test_shared_stages_show_their_kept_accuracy_and_flag_the_one_near_chance(report):
+    text = report["report.md"].read_text(encoding="utf-8")
+    section = text.split("## Shared stages", 1)[1].split("\n## ", 1)[0]
+    assert "1 of 2 ended near chance" in section
+    rows = [line for line in section.splitlines() if "/pretrain:natural" in line]
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
+    # stage 0 keeps epoch 3 (val loss 0.9): accuracy 0.70; stage 1 keeps epoch 2 (1.0): 0.20,
+    # under 0.125 + 0.25 * 0.875 = 0.344
+    assert cells == [
+        ["small_cnn/pretrain:natural", "3", "3", "0.700", "0.125", "yes"],
+        ["mobilenetv2/pretrain:natural", "3", "2", "0.200", "0.125", "near chance"],
+    ]
+
+
 def test_untuned_results_have_no_hyperparameter_section(report):
     assert "Tuned hyperparameters" not in report["report.md"].read_text()
 
 
 def test_html_embeds_tables_and_links_the_figures(report):
     page = report["report.html"].read_text(encoding="utf-8")
-    assert page.count("<table>") == 7
+    assert page.count("<table>") == 8  # 7 + the shared stages
     assert '<img src="figures/roc.png"' in page and '<img src="figures/gain_heatmap.png"' in page
     assert "<strong>0.810 ± 0.015 ↑</strong>" in page
 

@@ -21,18 +21,23 @@ from bench.data.synthetic.fields import (
 )
 
 CLASSES = ("circle", "square", "triangle", "ring", "cross", "blob", "stripes", "checker")
+# Shape radius as a fraction of the half-width, and the largest offset of its centre: large
+# enough that corners, holes and arms stay several pixels wide at 32 px, small enough that
+# every shape stays in the frame.
+SCALE = (0.6, 0.85)
+OFFSET = 0.15
 
 
 def render(batch: Batch) -> np.ndarray:
     """Each image: one shape on a cluttered background, or a two-colour texture (B, H, W, 3)."""
     rng, n = batch.rng, batch.n
     yy, xx = grid(batch.size)
-    scale = rng.uniform(0.35, 0.6, n)
+    scale = rng.uniform(*SCALE, n)
     u, v = local_coords(
         yy,
         xx,
-        cy=rng.uniform(-0.3, 0.3, n),
-        cx=rng.uniform(-0.3, 0.3, n),
+        cy=rng.uniform(-OFFSET, OFFSET, n),
+        cx=rng.uniform(-OFFSET, OFFSET, n),
         angle=rng.uniform(0, 2 * np.pi, n),
     )
     u, v = u / per_image(scale), v / per_image(scale)

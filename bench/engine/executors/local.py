@@ -32,6 +32,7 @@ from joblib.externals.loky.process_executor import BrokenProcessPool, ProcessPoo
 from bench.engine.executors.task import Outcome, Task, lost, run_task
 from bench.engine.identity import DEFAULT_THREADS
 from bench.engine.provenance import gpus
+from bench.quiet import quiet_tensorflow
 
 
 class WorkerProcess:
@@ -172,6 +173,7 @@ def _init_worker(coordinator: int) -> None:
     """In each worker: leave Ctrl-C to the coordinator, die with it, and leave recycling to
     ``max_jobs_per_worker``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    quiet_tensorflow()
     threading.Thread(target=_watch, args=(coordinator,), daemon=True).start()
     # loky would restart a worker grown 300 MB past its size after the first task (here the
     # TensorFlow import): the compiled models of its pool grow past that by design, and a

@@ -1,0 +1,33 @@
+"""Precise BatchNorm: statistics of the whole training set under the current weights."""
+
+import keras
+import numpy as np
+
+from bench.config.spec import HeadSpec
+from bench.models.build import BACKBONE, build_model, set_trainable
+from bench.train.fit import recompute_batchnorm
+
+
+def _model():
+    return build_model("small_cnn", image_size=16, n_classes=2, head=HeadSpec())
+
+
+def test_trainable_batchnorm_gets_the_mean_and_variance_of_all_inputs():
+    backbone = _model().get_layer(BACKBONE)
+    x = np.random.default_rng(0).uniform(0, 1, (40, 16, 16, 3)).astype("float32")
+    recompute_batchnorm(backbone, x, batch_size=10)  # four chunks, averaged
+    bn1 = backbone.get_layer("bn1")
+    conv1 = keras.Model(backbone.input, backbone.get_layer("conv1").output)
+    features = np.asarray(conv1(x)).reshape(4, -1, bn1.moving_mean.shape[0])
+    np.testing.assert_allclose(bn1.moving_mean.numpy(), features.mean(1).mean(0), rtol=1e-4)
+    np.testing.assert_allclose(bn1.moving_variance.numpy(), features.var(1).mean(0), rtol=1e-3)
+    assert bn1.momentum == 0.9  # restored
+
+
+def test_frozen_batchnorm_keeps_its_statistics():
+    model = _model()
+    set_trainable(model, "last:3")  # bn1..bn3 frozen
+    backbone = model.get_layer(BACKBONE)
+    before = backbone.get_layer("bn1").moving_mean.numpy().copy()
+    recompute_batchnorm(backbone, np.ones((8, 16, 16, 3), "float32"), batch_size=4)
+    np.testing.assert_array_equal(backbone.get_layer("bn1").moving_mean.numpy(), before)

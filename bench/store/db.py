@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SCHEMA = """
@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS histories (
 CREATE TABLE IF NOT EXISTS folds (
     dataset TEXT, repeat INTEGER, fold INTEGER, sample TEXT, part TEXT,
     PRIMARY KEY (dataset, repeat, sample, part));
+CREATE TABLE IF NOT EXISTS costs (
+    job TEXT, name TEXT, value REAL, PRIMARY KEY (job, name));
 CREATE INDEX IF NOT EXISTS histories_job ON histories (job);
 CREATE INDEX IF NOT EXISTS plan_kind ON plan (suite_hash, profile, kind);
 """
@@ -60,6 +62,7 @@ class FoldRecord:
     y_true: Sequence[int]
     proba: Sequence[Sequence[float]]
     history: dict[str, dict[str, list[float]]]  # stage -> metric -> per-epoch values
+    cost: dict[str, float] = field(default_factory=dict)  # see bench.models.cost
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,11 @@ class Store:
             )
             for stage, history in r.history.items():
                 self._history(r.job, stage, history)
+            self.db.execute("DELETE FROM costs WHERE job = ?", (r.job,))
+            self.db.executemany(
+                "INSERT INTO costs VALUES (?, ?, ?)",
+                [(r.job, name, float(v)) for name, v in r.cost.items()],
+            )
 
     def record_folds(self, *, dataset: str, rows: Iterable[tuple]) -> None:
         """Fold assignment rows (repeat, fold, sample, part), stored once per dataset."""

@@ -34,7 +34,7 @@ def model_cost(model: keras.Model, *, image_size: int) -> dict[str, float]:
 
 
 def inference_device() -> str:
-    """"gpu" when the backend sees one (Keras places the model there), else "cpu"."""
+    """ "gpu" when the backend sees one (Keras places the model there), else "cpu"."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS folds (
     PRIMARY KEY (dataset, repeat, sample, part));
 CREATE TABLE IF NOT EXISTS costs (
     job TEXT, name TEXT, value REAL, PRIMARY KEY (job, name));
+CREATE TABLE IF NOT EXISTS patients (
+    dataset TEXT, sample TEXT, patient TEXT, PRIMARY KEY (dataset, sample));
 CREATE INDEX IF NOT EXISTS histories_job ON histories (job);
 CREATE INDEX IF NOT EXISTS plan_kind ON plan (suite_hash, profile, kind);
 """
@@ -275,6 +277,14 @@ class Store:
         with self.transaction():
             self.db.executemany(
                 "INSERT OR IGNORE INTO folds VALUES (?, ?, ?, ?, ?)",
+                [(dataset, *row) for row in rows],
+            )
+
+    def record_patients(self, *, dataset: str, rows: Iterable[tuple[str, str]]) -> None:
+        """(sample, patient) of a dataset's images, for patient-level bootstrap intervals."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO patients VALUES (?, ?, ?)",
                 [(dataset, *row) for row in rows],
             )
 

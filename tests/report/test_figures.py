@@ -19,6 +19,8 @@ STEMS = (
     "fold_scores",
     "critical_difference",
     "gain_heatmap",
+    "reliability",
+    "pareto",
 )
 
 

@@ -82,9 +82,11 @@ class Plan:
 
 def versions() -> dict[str, str]:
     """Library versions that enter every job hash (read without importing them)."""
+    from bench import __version__
+
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    names = ["bench", "keras", backend]
-    return {"backend": backend, **{name: _version(name) for name in names}}
+    names = ["keras", backend]
+    return {"backend": backend, "bench": __version__, **{name: _version(name) for name in names}}
 
 
 def make_plan(suite: Suite, *, share_stages: bool = True) -> Plan:

@@ -307,31 +307,28 @@ def _run(args) -> int:
     import signal
 
     signal.signal(signal.SIGTERM, _interrupt)  # a batch system's stop: summary, then exit
-    from bench.engine.executors import ExecutorSpec
-    from bench.engine.runner import RunOptions, run_suite
+    from bench import api
 
     suite = _load(args)
-    options = RunOptions(
-        retry_failed=args.retry_failed,
-        fail_fast=args.fail_fast,
-        reuse=not args.no_reuse,
-        progress=not args.quiet and not os.environ.get("CI"),
-        executor=ExecutorSpec(
-            kind=args.executor,
-            jobs=args.jobs,
-            threads=args.threads,
-            max_jobs_per_worker=args.max_jobs_per_worker,
-            scheduler=args.scheduler,
-        ),
-        wait=args.wait,
-    )
     print(
         f"bench run {suite.name} (profile {suite.profile}, hash {suite.hash}): "
         f"{len(suite.cells)} cells × {suite.protocol.folds} folds × "
         f"{suite.protocol.repeats} repeat(s)",
         file=sys.stderr,
     )
-    summary = run_suite(suite, options=options)
+    summary = api.run(
+        suite,
+        jobs=args.jobs,
+        executor=args.executor,
+        threads=args.threads,
+        scheduler=args.scheduler,
+        max_jobs_per_worker=args.max_jobs_per_worker,
+        retry_failed=args.retry_failed,
+        fail_fast=args.fail_fast,
+        reuse=not args.no_reuse,
+        progress=not args.quiet and not os.environ.get("CI"),
+        wait=args.wait,
+    )
     for line in summary.lines():
         print(line)
     print(f"results: {suite.store_path}")
@@ -392,17 +389,17 @@ def _report_parser(commands) -> None:
 
 
 def _report(args) -> int:
-    from bench.report.target import resolve_target
-    from bench.report.write import ReportRequest, write_report
+    from bench import api
 
-    request = ReportRequest(
+    files = api.report(
+        args.suite,
+        profile=args.profile,
         latex=args.latex,
         html=args.html,
-        metrics=tuple(args.metrics or ()) or None,
+        metrics=args.metrics,
         sort=args.sort,
         baseline=args.baseline,
     )
-    files = write_report(resolve_target(args.suite, profile=args.profile), request=request)
     figures = [path for path in files if path.parent.name == "figures"]
     for path in files:
         if path not in figures:

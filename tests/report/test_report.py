@@ -43,7 +43,7 @@ def written(target, request: ReportRequest = EVERYTHING) -> dict[str, Path]:
 def test_writes_every_document_table_and_figure(report):
     files = report
     stems = ["roc", "learning_curves", "confusion_matrices", "fold_scores",
-             "critical_difference", "gain_heatmap"]  # fmt: skip
+             "critical_difference", "gain_heatmap", "reliability", "pareto"]  # fmt: skip
     assert list(files) == [
         "report.md",
         "leaderboard.md",

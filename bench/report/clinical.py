@@ -145,7 +145,7 @@ _LABELS = {
     "auc_weighted": "AUC (weighted)",
     "auc_ovo": "AUC (OvO)",
     "pr_auc": "PR-AUC",
-    "kappa": "Cohen's κ",
+    "kappa": "Cohen's kappa",
 }
 
 
@@ -181,8 +181,9 @@ def calibration_table(scores: tuple[CellClinical, ...], board: Leaderboard) -> T
         rows=rows,
         align="l" * len(labels) + "r" * len(names),
         caption="Calibration of the pooled out-of-fold probabilities",
-        note="ECE: top-label expected calibration error; Brier ≈ reliability − resolution + "
-        "uncertainty (Murphy), over 10 equal-width bins.",
+        note="ECE: top-label expected calibration error. Murphy's decomposition over 10 "
+        "equal-width bins: Brier = reliability − resolution + uncertainty, up to the spread "
+        "of the forecasts within each bin.",
     )
 
 

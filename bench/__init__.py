@@ -26,9 +26,9 @@ __all__ = [
 _API = ("Results", "load", "report", "run")
 
 
-def __getattr__(name: str):
+def __getattr__(name: str):  # PEP 562: the API module loads on first use
     if name in _API:
-        from bench import api
+        from importlib import import_module
 
-        return getattr(api, name)
+        return getattr(import_module("bench.api"), name)
     raise AttributeError(f"module 'bench' has no attribute {name!r}")

@@ -24,6 +24,7 @@ examples:
   bench status suites/ultrasound.toml            done / pending / failed jobs per cell
   bench report suites/ultrasound.toml --latex    tables, figures → reports/ultrasound/
   bench export suites/ultrasound.toml --best auc  retrain the winner → results/ultrasound/exports/
+  bench mlflow suites/ultrasound.toml --uri sqlite:///mlflow.db   runs for the MLflow UI
 """
 
 
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     _import_parser(commands)
     _regress_parser(commands)
     _export_parser(commands)
+    _mlflow_parser(commands)
     _model_parsers(commands)
     _data_parser(commands)
     return parser
@@ -182,6 +184,32 @@ def _export_parser(commands) -> None:
     sub.add_argument(
         "--out", metavar="DIR", type=Path, help="default: results/<suite>/exports/<cell>/"
     )
+
+
+def _mlflow_parser(commands) -> None:
+    sub = commands.add_parser(
+        "mlflow",
+        help="export the stored results to MLflow: a run per cell, a child run per fold",
+        description="Export the stored results of SUITE to the MLflow tracking server at URI: "
+        "one parent run per cell, one child run per fold (metrics, history as steps, job hash "
+        "as tag), the report as artifacts. Idempotent: exporting again adds only new folds. "
+        "Needs the mlflow extra.",
+    )
+    sub.add_argument("suite", help="suite TOML file, or the name of a results folder")
+    sub.add_argument(
+        "--uri", required=True, help="tracking URI, e.g. file:./mlruns or sqlite:///mlflow.db"
+    )
+    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
+    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.set_defaults(handler=_mlflow)
+
+
+def _mlflow(args) -> int:
+    from bench.tracking.mlflow_runs import export_suite
+
+    for line in export_suite(args.suite, uri=args.uri, profile=args.profile).lines():
+        print(line)
+    return 0
 
 
 def _fold_arg(text: str) -> tuple[int, int]:

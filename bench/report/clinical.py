@@ -14,8 +14,9 @@ counts as 0.5) or the argmax. From the pooled predictions, per cell:
 - per-class precision, recall, F1 and support, pooled and per fold; and the confusion counts
   of the best cell.
 
-When the figures' predictions are a sample of a large store's folds, so are these tables,
-and their captions say so.
+The tables cover the best :data:`MAX_CELLS` cells of the leaderboard. When the figures'
+predictions are a sample of a large store's folds, so are these tables, and the section says
+so.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from bench.stats.cluster_bootstrap import BootstrapInterval, cluster_bootstrap_c
 
 N_BOOT = 1000
 CONFIDENCE = 0.95
+MAX_CELLS = 40  # the best cells of the leaderboard get clinical tables (bootstraps cost)
 
 
 @dataclass(frozen=True)
@@ -128,14 +130,11 @@ def cell_clinical(cell: str, pooled: Pooled, *, patients: bool) -> CellClinical:
 
 
 def clinical_scores(inputs: ReportInputs, board: Leaderboard) -> tuple[CellClinical, ...]:
-    """Per cell with predictions, in leaderboard order."""
+    """Per cell with predictions, in leaderboard order, the best :data:`MAX_CELLS`."""
     pooled = pooled_predictions(inputs)
     patients = bool(inputs.groups)
-    return tuple(
-        cell_clinical(row.cell, pooled[row.cell], patients=patients)
-        for row in board.rows
-        if row.cell in pooled
-    )
+    cells = [row.cell for row in board.rows if row.cell in pooled][:MAX_CELLS]
+    return tuple(cell_clinical(cell, pooled[cell], patients=patients) for cell in cells)
 
 
 _AUCS = ("auc_macro", "auc_weighted", "auc_ovo")

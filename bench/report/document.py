@@ -114,10 +114,15 @@ def _clinical(inputs: ReportInputs, board: Leaderboard, classes) -> Section | No
     names = clinical.class_names(inputs, classes)
     best = board.rows[0]
     label = "/".join(best.levels) or best.cell
+    shown = (
+        f"the best {len(scores)} of {len(board.rows)} cells"
+        if len(scores) < len(board.rows)
+        else "every cell"
+    )
     text = (
         f"From the out-of-fold predictions of {_folds_note(inputs)}, pooled per cell, each "
-        "fold's samples labelled at that fold's threshold; the confusion counts are those of "
-        f"the best cell ({label})."
+        f"fold's samples labelled at that fold's threshold, for {shown}; the confusion counts "
+        f"are those of the best cell ({label})."
     )
     tables = (
         clinical.summary_table(scores, board),

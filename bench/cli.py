@@ -25,6 +25,7 @@ examples:
   bench status suites/ultrasound.toml            done / pending / failed jobs per cell
   bench report suites/ultrasound.toml --latex    tables, figures → reports/ultrasound/
   bench export suites/ultrasound.toml --best auc  retrain the winner → results/ultrasound/exports/
+  bench mlflow suites/ultrasound.toml --uri sqlite:///mlflow.db   runs for the MLflow UI
 """
 
 
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     _import_parser(commands)
     _regress_parser(commands)
     _export_parser(commands)
+    _mlflow_parser(commands)
     _model_parsers(commands)
     _data_parser(commands)
     _cache_parser(commands)
@@ -227,6 +229,32 @@ def _export_parser(commands) -> None:
     sub.add_argument(
         "--out", metavar="DIR", type=Path, help="default: results/<suite>/exports/<cell>/"
     )
+
+
+def _mlflow_parser(commands) -> None:
+    sub = commands.add_parser(
+        "mlflow",
+        help="export the stored results to MLflow: a run per cell, a child run per fold",
+        description="Export the stored results of SUITE to the MLflow tracking server at URI: "
+        "one parent run per cell, one child run per fold (metrics, history as steps, job hash "
+        "as tag), the report as artifacts. Idempotent: exporting again adds only new folds. "
+        "Needs the mlflow extra.",
+    )
+    sub.add_argument("suite", help="suite TOML file, or the name of a results folder")
+    sub.add_argument(
+        "--uri", required=True, help="tracking URI, e.g. file:./mlruns or sqlite:///mlflow.db"
+    )
+    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
+    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.set_defaults(handler=_mlflow)
+
+
+def _mlflow(args) -> int:
+    from bench.tracking.mlflow_runs import export_suite
+
+    for line in export_suite(args.suite, uri=args.uri, profile=args.profile).lines():
+        print(line)
+    return 0
 
 
 def _fold_arg(text: str) -> tuple[int, int]:
@@ -375,27 +403,11 @@ def _run(args) -> int:
     import signal
 
     signal.signal(signal.SIGTERM, _interrupt)  # a batch system's stop: summary, then exit
-    from bench.engine.executors import ExecutorSpec
-    from bench.engine.runner import RunOptions, run_suite
+    from bench import api
 
     suite = _load(args)
     if args.dry_run:
         return _dry_run(suite, threads=args.threads)
-    options = RunOptions(
-        retry_failed=args.retry_failed,
-        fail_fast=args.fail_fast,
-        reuse=not args.no_reuse,
-        progress=not args.quiet,
-        verbose=args.verbose,
-        executor=ExecutorSpec(
-            kind=args.executor,
-            jobs=args.jobs,
-            threads=args.threads,
-            max_jobs_per_worker=args.max_jobs_per_worker,
-            scheduler=args.scheduler,
-        ),
-        wait=args.wait,
-    )
     if not args.quiet:
         print(
             f"bench run {suite.name} (profile {suite.profile}, hash {suite.hash}): "
@@ -403,7 +415,20 @@ def _run(args) -> int:
             f"{suite.protocol.repeats} repeat(s)",
             file=sys.stderr,
         )
-    summary = run_suite(suite, options=options)
+    summary = api.run(
+        suite,
+        jobs=args.jobs,
+        executor=args.executor,
+        threads=args.threads,
+        scheduler=args.scheduler,
+        max_jobs_per_worker=args.max_jobs_per_worker,
+        retry_failed=args.retry_failed,
+        fail_fast=args.fail_fast,
+        reuse=not args.no_reuse,
+        progress=not args.quiet,
+        verbose=args.verbose,
+        wait=args.wait,
+    )
     for line in summary.lines():
         print(line)
     print(f"results: {suite.store_path}")
@@ -520,21 +545,21 @@ def _report_parser(commands) -> None:
 
 
 def _report(args) -> int:
-    from bench.report.target import resolve_target
-    from bench.report.write import ReportRequest, write_report
+    from bench import api
 
     if (args.suite is None) == (args.across is None):
         raise BenchError("give a SUITE, or --across SUITE SUITE... (not both)")
     if args.across:
         return _report_across(args)
-    request = ReportRequest(
+    files = api.report(
+        args.suite,
+        profile=args.profile,
         latex=args.latex,
         html=args.html,
-        metrics=tuple(args.metrics or ()) or None,
+        metrics=args.metrics,
         sort=args.sort,
         baseline=args.baseline,
     )
-    files = write_report(resolve_target(args.suite, profile=args.profile), request=request)
     figures = [path for path in files if path.parent.name == "figures"]
     for path in files:
         if path not in figures:

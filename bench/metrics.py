@@ -263,3 +263,156 @@ def _as_labels(labels: np.ndarray, *, n_classes: int) -> np.ndarray:
 def _check_same_length(a: np.ndarray, b: np.ndarray) -> None:
     if len(a) != len(b):
         raise ValueError(f"y_true has {len(a)} samples but the predictions have {len(b)}")
+
+
+# Clinical tables ------------------------------------------------------------------------
+# Scores a paper reports beside the fold metrics, computed by the report from stored
+# predictions (pooled over folds, or per fold); each is checked against scikit-learn or a
+# computation written out in tests/test_clinical_metrics.py.
+
+CALIBRATION_BINS = 10  # equal-width probability bins of the reliability diagram and ECE
+
+
+def per_class_scores(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Per class k of a confusion matrix (arrays of length K): precision, recall, f1 and
+    support (the number of samples of class k); 0.0 where a denominator is zero."""
+    scores = _class_scores(cm)
+    return {
+        "precision": scores["precision"],
+        "recall": scores["recall"],
+        "f1": scores["f1"],
+        "support": cm.sum(axis=1),
+    }
+
+
+def cohen_kappa(cm: np.ndarray) -> float:
+    """Cohen's kappa of a confusion matrix: (observed − chance agreement) / (1 − chance);
+    0.0 when chance agreement is 1 (one class only, predicted always)."""
+    cm = np.asarray(cm, dtype=float)
+    n = cm.sum()
+    observed = np.trace(cm) / n
+    chance = cm.sum(axis=0) @ cm.sum(axis=1) / n**2
+    return float((observed - chance) / (1 - chance)) if chance < 1 else 0.0
+
+
+def average_precision(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """PR-AUC as average precision, sum_n (R_n - R_{n-1}) P_n over the distinct thresholds
+    (no interpolation); binary: of class 1, multi-class: macro over one-vs-rest classes.
+    NaN when a class has no positive sample."""
+    proba = _as_proba(proba)
+    y = _as_labels(y_true, n_classes=proba.shape[1])
+    classes = [1] if proba.shape[1] == 2 else range(proba.shape[1])
+    scores = [_average_precision((y == k).astype(np.intp), proba[:, k]) for k in classes]
+    return float(np.mean(scores))
+
+
+def multiclass_auc(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """One-vs-rest AUC macro and support-weighted, and Hand & Till's one-vs-one macro AUC
+    (for K = 2 all three are the binary AUC); NaN when a class is absent from y_true."""
+    from scipy.stats import rankdata
+
+    proba = _as_proba(proba)
+    k = proba.shape[1]
+    y = _as_labels(y_true, n_classes=k)
+    onehot = np.eye(k)[y]
+    n_pos = onehot.sum(axis=0)
+    if np.any(n_pos == 0):
+        return dict.fromkeys(("auc_macro", "auc_weighted", "auc_ovo"), float("nan"))
+    u = (rankdata(proba, axis=0) * onehot).sum(axis=0) - n_pos * (n_pos + 1) / 2
+    per_class = u / (n_pos * (y.size - n_pos))
+    if k == 2:
+        return dict.fromkeys(("auc_macro", "auc_weighted", "auc_ovo"), float(per_class[1]))
+    pairs = [
+        (_pair_auc(y, proba, a, b) + _pair_auc(y, proba, b, a)) / 2
+        for a in range(k)
+        for b in range(a + 1, k)
+    ]
+    return {
+        "auc_macro": float(per_class.mean()),
+        "auc_weighted": float(np.average(per_class, weights=n_pos)),
+        "auc_ovo": float(np.mean(pairs)),
+    }
+
+
+def reliability_bins(
+    y_true: np.ndarray, proba: np.ndarray, *, bins: int = CALIBRATION_BINS
+) -> dict[str, np.ndarray]:
+    """Top-label reliability diagram (Guo et al. 2017): per equal-width bin of the predicted
+    class's probability, its count, mean confidence and accuracy (NaN for empty bins)."""
+    proba = _as_proba(proba)
+    y = _as_labels(y_true, n_classes=proba.shape[1])
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y).astype(float)
+    index = _bin_index(confidence, bins)
+    count = np.bincount(index, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_confidence = np.bincount(index, confidence, minlength=bins) / count
+        accuracy = np.bincount(index, correct, minlength=bins) / count
+    return {"count": count, "confidence": mean_confidence, "accuracy": accuracy}
+
+
+def expected_calibration_error(
+    y_true: np.ndarray, proba: np.ndarray, *, bins: int = CALIBRATION_BINS
+) -> float:
+    """ECE: sum over bins of (bin count / N) × |accuracy − mean confidence|, top label."""
+    table = reliability_bins(y_true, proba, bins=bins)
+    filled = table["count"] > 0
+    gaps = np.abs(table["accuracy"][filled] - table["confidence"][filled])
+    return float(np.sum(table["count"][filled] * gaps) / table["count"].sum())
+
+
+def brier_decomposition(
+    y_true: np.ndarray, proba: np.ndarray, *, bins: int = CALIBRATION_BINS
+) -> dict[str, float]:
+    """Murphy's decomposition of the ``brier`` score, brier ≈ reliability − resolution +
+    uncertainty, with forecasts grouped in equal-width bins (exact when every forecast in a
+    bin is equal). Binary: of class 1's probability, as ``brier``; multi-class: summed over
+    the classes, as the multi-class ``brier``."""
+    proba = _as_proba(proba)
+    k = proba.shape[1]
+    onehot = np.eye(k)[_as_labels(y_true, n_classes=k)]
+    classes = [1] if k == 2 else range(k)
+    parts = np.array([_murphy(onehot[:, c], proba[:, c], bins) for c in classes]).sum(axis=0)
+    return {
+        "brier": _brier(onehot, proba),
+        "reliability": float(parts[0]),
+        "resolution": float(parts[1]),
+        "uncertainty": float(parts[2]),
+    }
+
+
+def _average_precision(y: np.ndarray, p: np.ndarray) -> float:
+    if y.sum() == 0:
+        return float("nan")
+    _, tp, fp = _roc_points(y, p)
+    precision, recall = tp / (tp + fp), tp / y.sum()
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def _pair_auc(y: np.ndarray, proba: np.ndarray, a: int, b: int) -> float:
+    """AUC of class a against class b on their samples only, scored by p(a)."""
+    from scipy.stats import rankdata
+
+    keep = (y == a) | (y == b)
+    positive = y[keep] == a
+    ranks = rankdata(proba[keep, a])
+    n_pos, n_neg = positive.sum(), (~positive).sum()
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _bin_index(p: np.ndarray, bins: int) -> np.ndarray:
+    """Bin b holds (b/bins, (b+1)/bins]; 0 goes in the first bin."""
+    return np.clip(np.ceil(p * bins).astype(np.intp) - 1, 0, bins - 1)
+
+
+def _murphy(outcome: np.ndarray, forecast: np.ndarray, bins: int) -> tuple[float, float, float]:
+    index = _bin_index(forecast, bins)
+    count = np.bincount(index, minlength=bins)
+    filled = count > 0
+    mean_forecast = np.bincount(index, forecast, minlength=bins)[filled] / count[filled]
+    mean_outcome = np.bincount(index, outcome, minlength=bins)[filled] / count[filled]
+    base = outcome.mean()
+    weights = count[filled] / outcome.size
+    reliability = np.sum(weights * (mean_forecast - mean_outcome) ** 2)
+    resolution = np.sum(weights * (mean_outcome - base) ** 2)
+    return float(reliability), float(resolution), float(base * (1 - base))

@@ -7,6 +7,7 @@ and return records; only the coordinator writes the results database.
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from bench.engine.plan import FoldJob, Hyper, StageJob, stage_classes
 from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
 from bench.models.build import backbone_weights
+from bench.models.cost import model_cost
 from bench.models.preprocess import preprocess, to_rgb
 from bench.models.registry import BACKBONES
 from bench.report.stages import chance_accuracy
@@ -43,6 +45,7 @@ class Worker:
     pool: ModelPool
     artifacts: Path
     _inputs: dict = field(default_factory=dict)
+    _costs: dict = field(default_factory=dict)
     models_built: int = 0
     models_reused: int = 0
 
@@ -61,6 +64,13 @@ class Worker:
             self.models_reused += 1
         return result
 
+    def cost(self, model, key: ModelKey) -> dict[str, float]:
+        """The model's parameters, FLOPs and latency, measured once per architecture here."""
+        architecture = replace(key, trainable="", optimizer="", optimizer_options=())
+        if architecture not in self._costs:
+            self._costs[architecture] = model_cost(model, image_size=key.image_size)
+        return self._costs[architecture]
+
 
 @dataclass(frozen=True)
 class FoldModel:
@@ -72,6 +82,7 @@ class FoldModel:
     histories: dict[str, dict[str, list[float]]]
     params: dict
     val_scores: dict[str, float]  # on the inner validation split, for selection
+    key: ModelKey  # the last stage's model
 
 
 def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
@@ -99,7 +110,9 @@ def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
     """Train the target stages on the fold's training part and score its test part once."""
     suite, cell, fold = worker.suite, job.cell, job.fold
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
+    started = time.perf_counter()
     trained = train_fold(job, worker)
+    train_seconds = time.perf_counter() - started
     x_test = preprocess(worker.inputs(suite.target)[fold.test], trained.preprocessing)
     proba = predict_proba(trained.model, x_test)
     y = target.labels[fold.test]
@@ -120,6 +133,7 @@ def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
         proba=proba.tolist(),
         history=trained.histories,
         val_scores=trained.val_scores,
+        cost={**worker.cost(trained.model, trained.key), "train_seconds": train_seconds},
     )
 
 
@@ -179,6 +193,7 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
         histories=histories,
         params=params,
         val_scores=_scores(job, "inner validation", data.y_val, proba_val, threshold=threshold),
+        key=spec.key,
     )
 
 

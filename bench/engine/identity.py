@@ -50,8 +50,10 @@ def backend() -> str:
 
 def versions() -> dict[str, str]:
     """The backend and the versions of bench, Keras, the backend and the numeric libraries."""
-    names = ["bench", *LIBRARIES, backend()]
-    return {"backend": backend(), **{name: _version(name) for name in names}}
+    from bench import __version__
+
+    libraries = {name: _version(name) for name in (*LIBRARIES, backend())}
+    return {"backend": backend(), "bench": __version__, **libraries}
 
 
 def environment(*, threads: int) -> dict[str, Any]:

@@ -204,7 +204,8 @@ def plan_rows(plan: Plan) -> list[PlanRow]:
 
 def _record_folds(store: Store, plan: Plan) -> None:
     target = plan.suite.target
-    ids = _target_ids(plan.suite)
+    ids, groups = _target_ids(plan.suite)
+    store.record_patients(dataset=target, rows=zip(ids.tolist(), groups.tolist(), strict=True))
     seen, rows = set(), []
     for job in plan.fold_jobs:
         key = (job.repeat, job.fold.fold)
@@ -219,9 +220,11 @@ def _record_folds(store: Store, plan: Plan) -> None:
 
 
 def _target_ids(suite: Suite):
+    """Sample ids and patient ids of the target's images."""
     from bench.data.sources import load_dataset
 
-    return load_dataset(suite.datasets[suite.target], image_size=suite.image_size).ids
+    images = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
+    return images.ids, images.groups
 
 
 def _execute(

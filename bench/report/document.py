@@ -2,17 +2,20 @@
 
 :func:`build_document` decides what a report says, once; ``markdown_report``,
 ``latex_report`` and ``html_report`` only lay the same :class:`Document` out. Sections, in
-order: leaderboard, comparison with the baseline, shared stages (what they learned), range
-over repeats (when repeated),
-figures, tuned hyperparameters (when tuned), stage reuse and timing (not for imported
-results), provenance, and the per-fold appendix.
+order: leaderboard (with the cells' cost when measured), the selection-aware estimate of the
+winner, comparison with the baseline, shared stages (what they learned), clinical tables
+(when predictions are stored), range over repeats (when repeated), figures, tuned
+hyperparameters (when tuned), stage reuse and timing (not for imported results),
+provenance, and the per-fold appendix.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bench.report import clinical
 from bench.report.appendix import folds_table
+from bench.report.cost import cell_costs
 from bench.report.figures import FigureFile, FigureSet
 from bench.report.inputs import ReportInputs
 from bench.report.leaderboard import METRIC_LABELS, Leaderboard, leaderboard_table, ranges_table
@@ -73,17 +76,18 @@ def build_document(
     """The report's sections for these inputs (see the module docstring for the order)."""
     board = analysis.board
     sections = [
-        _leaderboard(board),
+        _leaderboard(board, inputs),
         _selection(analysis.selection),
         _comparisons(analysis.comparisons, sort=board.sort),
         _shared_stages(inputs),
+        _clinical(inputs, board, target.classes),
         _ranges(board),
         _figures(figures),
         examples and Section("Examples with Grad-CAM", figures=(examples,)),
         _params(inputs, board),
         _timing(target, inputs, board),
         Section("Provenance", items=analysis.provenance),
-        _appendix(inputs, board),
+        _appendix(inputs, board, target.classes),
     ]
     return Document(
         title=f"{target.name}: benchmark report",
@@ -92,13 +96,54 @@ def build_document(
     )
 
 
-def _leaderboard(board: Leaderboard) -> Section:
+def _leaderboard(board: Leaderboard, inputs: ReportInputs) -> Section:
     sort = METRIC_LABELS[board.sort]
     text = (
         f"One row per cell: mean ± sd over outer test folds × repeats; ranked by {sort} "
         "(tied means share a rank); best per column in bold."
     )
-    return Section("Leaderboard", paragraphs=(text,), tables=(leaderboard_table(board),))
+    costs = cell_costs(inputs)
+    if not costs.empty:
+        text += (
+            " Cost, averaged over the folds' models: parameters, FLOPs per image at the input "
+            "size, inference milliseconds per image at batch 1 and 32 (the device named), "
+            "training seconds per fold (its target stages, shared stages excluded)."
+        )
+    table = leaderboard_table(board, costs=costs)
+    return Section("Leaderboard", paragraphs=(text,), tables=(table,))
+
+
+def _clinical(inputs: ReportInputs, board: Leaderboard, classes) -> Section | None:
+    if not inputs.predictions:
+        return None
+    scores = clinical.clinical_scores(inputs, board)
+    names = clinical.class_names(inputs, classes)
+    best = board.rows[0]
+    label = "/".join(best.levels) or best.cell
+    shown = (
+        f"the best {len(scores)} of {len(board.rows)} cells"
+        if len(scores) < len(board.rows)
+        else "every cell"
+    )
+    text = (
+        f"From the out-of-fold predictions of {_folds_note(inputs)}, pooled per cell, each "
+        f"fold's samples labelled at that fold's threshold, for {shown}; the confusion counts "
+        f"are those of the best cell ({label})."
+    )
+    tables = (
+        clinical.summary_table(scores, board),
+        clinical.per_class_table(scores, board, names),
+        clinical.confusion_table(scores[0], names, label),
+        clinical.calibration_table(scores, board),
+    )
+    return Section("Clinical tables", paragraphs=(text,), tables=tables)
+
+
+def _folds_note(inputs: ReportInputs) -> str:
+    total = len(inputs.folds)
+    if inputs.curve_folds == total:
+        return f"all {total} outer test folds"
+    return f"a deterministic sample of {inputs.curve_folds} of the {total} outer test folds"
 
 
 def _selection(selection: SelectionEstimate | str | None) -> Section | None:
@@ -192,6 +237,9 @@ def _timing(target: ReportTarget, inputs: ReportInputs, board: Leaderboard) -> S
     )
 
 
-def _appendix(inputs: ReportInputs, board: Leaderboard) -> Section:
-    table = folds_table(inputs.scores, metrics=board.metrics, factors=board.factors)
-    return Section("Appendix: per-fold scores", tables=(table,), appendix=True)
+def _appendix(inputs: ReportInputs, board: Leaderboard, classes) -> Section:
+    tables = [folds_table(inputs.scores, metrics=board.metrics, factors=board.factors)]
+    if inputs.predictions:
+        names = clinical.class_names(inputs, classes)
+        tables.append(clinical.per_fold_class_table(inputs, board, names))
+    return Section("Appendix: per-fold scores", tables=tuple(tables), appendix=True)

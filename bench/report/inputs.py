@@ -44,6 +44,10 @@ _JOBS = (
     "LEFT JOIN jobs j ON j.hash = p.job WHERE p.suite_hash = ? AND p.profile = ? "
     "ORDER BY p.rowid"
 )
+_COSTS = (
+    "SELECT c.job, c.name, c.value FROM plan p JOIN costs c ON c.job = p.job "
+    "WHERE p.suite_hash = ? AND p.profile = ? AND p.kind = 'fold'"
+)
 _RUNS = (
     "SELECT id, command, started, ended, status, provenance FROM runs "
     "WHERE suite_hash = ? AND profile = ? ORDER BY id"
@@ -52,11 +56,13 @@ _RUNS = (
 
 @dataclass(frozen=True)
 class FoldPredictions:
-    """One outer test fold's labels, class probabilities (N, K) and decision threshold."""
+    """One outer test fold's labels, class probabilities (N, K), decision threshold and
+    sample ids, in the same order."""
 
     y_true: np.ndarray
     proba: np.ndarray
     threshold: float
+    samples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,12 @@ class ReportInputs:
 
     ``folds``: one row per fold result (job, cell, repeat, fold, threshold, params as a dict);
     ``jobs``: every planned job (job, kind "stage"/"fold", label, cell, status, run_id,
-    duration), status None when never run; ``runs``: the runs of this suite and profile, oldest
-    first, provenance parsed; ``predictions`` and ``histories`` cover the sampled fold jobs
-    (``curve_folds`` of them) and, for histories, every stage job.
+    duration), status None when never run; ``costs``: one row per fold job that measured its
+    model (job, then one column per measure of :mod:`bench.models.cost` and
+    ``train_seconds``), empty for older or imported results; ``runs``: the runs of this
+    suite and profile, oldest first, provenance parsed; ``predictions`` and ``histories``
+    cover the sampled fold jobs (``curve_folds`` of them) and, for histories, every stage
+    job; ``groups`` maps a target sample id to its patient (empty when none was stored).
     """
 
     suite_hash: str
@@ -75,6 +84,8 @@ class ReportInputs:
     scores: pd.DataFrame
     folds: pd.DataFrame
     jobs: pd.DataFrame
+    costs: pd.DataFrame
+    groups: Mapping[str, str]
     runs: tuple[Mapping[str, object], ...]
     predictions: Mapping[str, FoldPredictions]
     histories: pd.DataFrame
@@ -89,18 +100,21 @@ class ReportInputs:
         return self.profile == IMPORTED
 
 
-def load_inputs(path: Path, *, suite_hash: str | None, profile: str | None) -> ReportInputs:
+def load_inputs(
+    path: Path, *, suite_hash: str | None, profile: str | None, sample: bool = True
+) -> ReportInputs:
     """Read one suite's results from ``path``; without a hash, those of the latest run.
 
     ``profile`` narrows the latest run when no hash is given (a results name such as an
-    imported table); with a hash, both must match the stored plan.
+    imported table); with a hash, both must match the stored plan. ``sample=False`` reads
+    the predictions and histories of every fold, not only those the figures draw.
     """
     if not path.is_file():
         raise BenchError(f"{path}: no results database; run `bench run` or `bench import` first")
     store = Store(path)
     try:
         suite_hash, profile = _identify(store, suite_hash=suite_hash, profile=profile)
-        return _read(store, suite_hash=suite_hash, profile=profile)
+        return _read(store, suite_hash=suite_hash, profile=profile, sample=sample)
     finally:
         store.close()
 
@@ -124,7 +138,7 @@ def _identify(store: Store, *, suite_hash: str | None, profile: str | None) -> t
     return run["suite_hash"], run["profile"]
 
 
-def _read(store: Store, *, suite_hash: str, profile: str) -> ReportInputs:
+def _read(store: Store, *, suite_hash: str, profile: str, sample: bool) -> ReportInputs:
     import pandas as pd
 
     scores = load_scores(store, suite_hash=suite_hash, profile=profile)
@@ -132,7 +146,7 @@ def _read(store: Store, *, suite_hash: str, profile: str) -> ReportInputs:
     folds["params"] = [json.loads(text) if text else {} for text in folds["params"]]
     folds["threshold"] = folds["threshold"].astype(float)
     jobs = pd.read_sql_query(_JOBS, store.db, params=(suite_hash, profile))
-    sampled = sample_folds(folds)
+    sampled = sample_folds(folds) if sample else folds["job"].tolist()
     stage_jobs = jobs.loc[jobs["kind"] == "stage", "job"].tolist()
     return ReportInputs(
         suite_hash=suite_hash,
@@ -140,6 +154,8 @@ def _read(store: Store, *, suite_hash: str, profile: str) -> ReportInputs:
         scores=scores,
         folds=folds,
         jobs=jobs,
+        costs=_costs(store, suite_hash=suite_hash, profile=profile),
+        groups=MappingProxyType(dict(store.db.execute("SELECT sample, patient FROM patients"))),
         runs=_runs(store, suite_hash=suite_hash, profile=profile),
         predictions=_predictions(store, folds, sampled),
         histories=_histories(store, [*stage_jobs, *sampled]),
@@ -163,27 +179,38 @@ def _runs(store: Store, *, suite_hash: str, profile: str) -> tuple[Mapping[str, 
     )
 
 
+def _costs(store: Store, *, suite_hash: str, profile: str) -> pd.DataFrame:
+    import pandas as pd
+
+    long = pd.read_sql_query(_COSTS, store.db, params=(suite_hash, profile))
+    wide = long.pivot(index="job", columns="name", values="value").reset_index()
+    wide.columns.name = None
+    return wide
+
+
 def _predictions(
     store: Store, folds: pd.DataFrame, jobs: Sequence[str]
 ) -> Mapping[str, FoldPredictions]:
     thresholds = dict(zip(folds["job"], folds["threshold"], strict=True))
-    rows: dict[str, tuple[list[int], list[list[float]]]] = {}
+    rows: dict[str, tuple[list[str], list[int], list[list[float]]]] = {}
     for chunk in _chunks(jobs):
         marks = ",".join("?" * len(chunk))
         query = (
-            f"SELECT job, y_true, proba FROM predictions WHERE job IN ({marks}) "
+            f"SELECT job, sample, y_true, proba FROM predictions WHERE job IN ({marks}) "
             "ORDER BY job, sample"
         )
-        for job, y, proba in store.db.execute(query, chunk):
-            labels, probas = rows.setdefault(job, ([], []))
+        for job, sample, y, proba in store.db.execute(query, chunk):
+            samples, labels, probas = rows.setdefault(job, ([], [], []))
+            samples.append(sample)
             labels.append(y)
             probas.append(json.loads(proba))
     return MappingProxyType(
         {
             job: FoldPredictions(
-                y_true=np.asarray(rows[job][0], dtype=np.intp),
-                proba=np.asarray(rows[job][1], dtype=float),
+                y_true=np.asarray(rows[job][1], dtype=np.intp),
+                proba=np.asarray(rows[job][2], dtype=float),
                 threshold=float(thresholds[job]),
+                samples=tuple(rows[job][0]),
             )
             for job in jobs
             if job in rows

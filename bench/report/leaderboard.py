@@ -172,22 +172,37 @@ def with_marks(
     )
 
 
-def leaderboard_table(board: Leaderboard, *, decimals: int = 3, caption: str = "") -> Table:
-    """Rank, factor levels (or cell id), n, then mean ± sd per metric; the legend as note."""
+def leaderboard_table(
+    board: Leaderboard, *, decimals: int = 3, caption: str = "", costs: pd.DataFrame | None = None
+) -> Table:
+    """Rank, factor levels (or cell id), n, then mean ± sd per metric; the legend as note.
+
+    ``costs`` (:func:`bench.report.cost.cell_costs`) adds the cells' cost columns after them.
+    """
+    from bench.report.cost import cost_columns, cost_entries, cost_label
+
     labels = label_headers(board.factors)
+    extra = cost_columns(costs) if costs is not None and not costs.empty else ()
     rows = tuple(
         (
             number(str(row.rank)),
             *(text(level) for level in row_labels(row)),
             number(str(row.n)),
             *(_score_entry(board, row, metric, decimals) for metric in board.metrics),
+            *(cost_entries(costs, row.cell) if extra else ()),
         )
         for row in board.rows
     )
     return Table(
-        headers=("Rank", *labels, "n", *(METRIC_LABELS[m] for m in board.metrics)),
+        headers=(
+            "Rank",
+            *labels,
+            "n",
+            *(METRIC_LABELS[m] for m in board.metrics),
+            *map(cost_label, extra),
+        ),
         rows=rows,
-        align="r" + "l" * len(labels) + "r" + "r" * len(board.metrics),
+        align="r" + "l" * len(labels) + "r" + "r" * (len(board.metrics) + len(extra)),
         caption=caption,
         note=_legend(board),
     )

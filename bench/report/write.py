@@ -3,7 +3,8 @@
 Always written: ``report.md`` (the whole report), ``folds.csv`` (every fold result at full
 precision) and ``figures/*.png|pdf``. With ``latex``: ``leaderboard.tex`` and
 ``comparisons.tex`` (booktabs fragments to ``\\input`` into a paper) and ``report.tex`` (a
-standalone document for plain pdflatex). With ``html``: ``report.html``. The same store gives
+standalone document for plain pdflatex). With ``html``: ``report.html``, one self-contained
+interactive page (figures inline). The same store gives
 the same files, except the "generated:" line of the provenance block.
 """
 
@@ -26,7 +27,7 @@ from bench.report.figures import (
     FigureSet,
     draw_figures,
 )
-from bench.report.html_report import html_document
+from bench.report.html_report import html_document, page_data
 from bench.report.inputs import ReportInputs, load_inputs
 from bench.report.latex_report import latex_document
 from bench.report.leaderboard import (
@@ -93,7 +94,10 @@ def write_report(
     if request.latex:
         files += _latex_files(out, target, analysis, document)
     if request.html:
-        files.append(_write(out / "report.html", html_document(document)))
+        page = html_document(
+            document, figures_dir=out / "figures", data=page_data(inputs, analysis.board)
+        )
+        files.append(_write(out / "report.html", page))
     return files + [out / path for f in figures.files for path in (f.png, f.pdf)]
 
 

@@ -58,6 +58,13 @@ MIGRATIONS = (
     DROP TABLE folds;
     ALTER TABLE folds_keyed RENAME TO folds;
     """,
+    # 3: each fold's model cost (parameters, FLOPs, latency, training time) and the patient
+    # of each sample (patient-level bootstrap intervals).
+    """
+    CREATE TABLE costs (job TEXT, name TEXT, value REAL, PRIMARY KEY (job, name));
+    CREATE TABLE patients (
+        dataset TEXT, sample TEXT, patient TEXT, PRIMARY KEY (dataset, sample));
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -86,6 +93,7 @@ class FoldRecord:
     proba: Sequence[Sequence[float]]
     history: dict[str, dict[str, list[float]]]  # stage -> metric -> per-epoch values
     val_scores: dict[str, float] = field(default_factory=dict)  # on the inner validation split
+    cost: dict[str, float] = field(default_factory=dict)  # see bench.models.cost
 
 
 @dataclass(frozen=True)
@@ -329,6 +337,11 @@ class Store:
             )
             for stage, history in r.history.items():
                 self._history(r.job, stage, history)
+            self.db.execute("DELETE FROM costs WHERE job = ?", (r.job,))
+            self.db.executemany(
+                "INSERT INTO costs VALUES (?, ?, ?)",
+                [(r.job, name, float(v)) for name, v in r.cost.items()],
+            )
 
     def record_folds(
         self, *, suite_hash: str, profile: str, dataset: str, rows: Iterable[tuple]
@@ -366,6 +379,13 @@ class Store:
             for label, job, status, inputs, _ in rows:
                 found[label] = (job, status, json.loads(inputs) if inputs else {})
         return found
+    def record_patients(self, *, dataset: str, rows: Iterable[tuple[str, str]]) -> None:
+        """(sample, patient) of a dataset's images, for patient-level bootstrap intervals."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO patients VALUES (?, ?, ?)",
+                [(dataset, *row) for row in rows],
+            )
 
     def _replace_job(
         self,

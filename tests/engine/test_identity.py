@@ -89,7 +89,10 @@ optimizer = ["adam"]
 strategy = ["scratch", "ctl", "dtl", "two"]
 augment = [true]
 fraction = [1.0]
-exclude = [{{ backbone = "mobilenetv2", strategy = "dtl" }}, {{ backbone = "small_resnet", strategy = "two" }}]
+exclude = [
+  {{ backbone = "mobilenetv2", strategy = "dtl" }},
+  {{ backbone = "small_resnet", strategy = "two" }},
+]
 
 [backbones.mobilenetv2]
 alpha = 0.35

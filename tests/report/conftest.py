@@ -56,6 +56,18 @@ def known_score(
     return round(1.3 - value, 6) if metric == "loss" else round(value, 6)
 
 
+def known_cost(*, backbone: int, strategy: int, fold: int) -> dict[str, float]:
+    """The stored model cost: the backbone sets size and speed; latency and training time
+    vary a little over folds, as measurements do."""
+    return {
+        "params": [12_000.0, 410_000.0][backbone],
+        "flops": [1.5e6, 2.5e7][backbone],
+        "latency_cpu_b1_ms": [0.5, 9.0][backbone] + 0.1 * fold,
+        "latency_cpu_b32_ms": [0.05, 0.9][backbone] + 0.01 * fold,
+        "train_seconds": 10.0 + 20.0 * backbone + 5.0 * strategy + fold,
+    }
+
+
 def build_store(path: Path, spec: StoreSpec = StoreSpec()) -> Path:
     """Write the store at ``path`` (see the module docstring) and return the path."""
     store = Store(path)
@@ -127,6 +139,7 @@ def _records(spec: StoreSpec):
                             proba=proba.tolist(),
                             history={"target": _history(rng, epochs=4 + fold % 2)},
                             val_scores={m: _validation_score(m, **where) for m in METRICS},
+                            cost=known_cost(backbone=b, strategy=s, fold=fold),
                         )
 
 

@@ -19,6 +19,8 @@ STEMS = (
     "confusion_matrices",
     "fold_scores",
     "gain_heatmap",
+    "reliability",
+    "pareto",
 )
 
 

@@ -43,7 +43,7 @@ def written(target, request: ReportRequest = EVERYTHING) -> dict[str, Path]:
 def test_writes_every_document_table_and_figure(report):
     files = report
     stems = ["roc", "learning_curves", "confusion_matrices", "fold_scores",
-             "gain_heatmap"]  # fmt: skip
+             "gain_heatmap", "reliability", "pareto"]  # fmt: skip
     assert list(files) == [
         "report.md",
         "leaderboard.md",
@@ -141,10 +141,10 @@ def test_untuned_results_have_no_hyperparameter_section(report):
     assert "Tuned hyperparameters" not in report["report.md"].read_text()
 
 
-def test_html_embeds_tables_and_links_the_figures(report):
+def test_html_embeds_tables_and_figures(report):
     page = report["report.html"].read_text(encoding="utf-8")
-    assert page.count("<table>") == 8  # 7 + the shared stages
-    assert '<img src="figures/roc.png"' in page and '<img src="figures/gain_heatmap.png"' in page
+    assert page.count("<table>") == 12  # 7 + 4 clinical + per-fold per-class
+    assert '<img src="data:image/png;base64,' in page and 'src="figures/' not in page
     assert "<strong>0.810 ± 0.015 ↑</strong>" in page
 
 

@@ -9,6 +9,8 @@ confusion_matrices     pooled out-of-fold confusion matrix per strategy         
 fold_scores            fold-score distribution per cell (sort metric)              scores
 critical_difference    CD diagram of methods across datasets (Friedman, Nemenyi)   2+ datasets
 gain_heatmap           backbone × optimizer gain of each strategy over baseline    baseline
+reliability            reliability diagram per strategy (calibration), pooled      predictions
+pareto                 mean sort metric against inference latency per cell         costs
 =====================  ==========================================================  =========
 
 A figure that the results cannot give (imported results have no predictions or histories; a
@@ -31,6 +33,8 @@ from bench.report.figures import (
     distributions,
     heatmap,
     learning,
+    pareto,
+    reliability,
     roc,
 )
 from bench.report.figures.canvas import FigureSkipped, save
@@ -46,6 +50,8 @@ FIGURES = (
     ("fold_scores", distributions.make),
     ("critical_difference", critical_difference.make),
     ("gain_heatmap", heatmap.make),
+    ("reliability", reliability.make),
+    ("pareto", pareto.make),
 )
 
 

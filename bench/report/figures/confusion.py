@@ -8,14 +8,14 @@ show each row's share (the recall of the true class); cells print count and shar
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bench.metrics import confusion_matrix, predict_labels
+from bench.metrics import confusion_matrix
+from bench.report.clinical import fold_labels
 from bench.report.figures.canvas import Drawing, FigureSkipped, grid_shape, new_figure
 from bench.report.figures.context import FigureContext
 from bench.report.inputs import FoldPredictions
@@ -42,7 +42,7 @@ def pooled_confusions(
     folds = dict.fromkeys(groups, 0)
     for job, fold in predictions.items():
         group = job_groups[job]
-        counts[group] += confusion_matrix(fold.y_true, _labels(fold), n_classes=n_classes)
+        counts[group] += confusion_matrix(fold.y_true, fold_labels(fold), n_classes=n_classes)
         folds[group] += 1
     return tuple(PooledConfusion(g, counts[g], folds[g]) for g in groups if folds[g])
 
@@ -94,10 +94,3 @@ def make(context: FigureContext) -> Drawing:
     )
     names = classes or tuple(str(k) for k in range(n_classes))
     return Drawing(draw(matrices, classes=names), caption)
-
-
-def _labels(fold: FoldPredictions) -> np.ndarray:
-    if fold.proba.shape[1] != 2:
-        return predict_labels(fold.proba)
-    threshold = 0.5 if math.isnan(fold.threshold) else fold.threshold
-    return predict_labels(fold.proba, threshold=threshold)

@@ -1,0 +1,1 @@
+"""Stored results sent to experiment trackers (MLflow), read only from the store."""

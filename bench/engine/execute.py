@@ -1,7 +1,7 @@
 """Run one job in a worker: fit its stages, then (for a fold) predict the test fold once.
 
 A :class:`Worker` holds what survives between jobs of one process: the compiled-model pool
-and preprocessed datasets. Jobs read their inputs from the suite and the artifact cache,
+and the datasets it maps. Jobs read their inputs from the suite and the artifact cache,
 and return records; only the coordinator writes the results database.
 """
 
@@ -21,7 +21,6 @@ from bench.engine.plan import FoldJob, Hyper, StageJob, stage_classes
 from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
 from bench.models.build import backbone_weights
-from bench.models.preprocess import preprocess, to_rgb
 from bench.models.registry import BACKBONES
 from bench.store.db import FoldRecord
 from bench.train.fit import (
@@ -33,6 +32,7 @@ from bench.train.fit import (
     fit_stage,
     predict_proba,
 )
+from bench.train.stacked import Stacked
 
 
 @dataclass
@@ -45,10 +45,11 @@ class Worker:
     models_reused: int = 0
 
     def inputs(self, dataset: str) -> np.ndarray:
-        """Raw RGB pixels (float32) of a dataset, converted once per process."""
+        """Raw uint8 pixels of a dataset as loaded (memory-mapped for file sources): jobs
+        index into them; conversion to model inputs happens per batch."""
         if dataset not in self._inputs:
             images = load_dataset(self.suite.datasets[dataset], image_size=self.suite.image_size)
-            self._inputs[dataset] = to_rgb(images.images).astype(np.float32)
+            self._inputs[dataset] = images.images
         return self._inputs[dataset]
 
     def fit(self, spec: FitSpec, data: Arrays, start: list | None, callbacks=()) -> FitResult:
@@ -87,7 +88,7 @@ def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
         weights=job.weights if start is None else "none",
         seed=job.seed,
     )
-    result = worker.fit(spec, Arrays(x[fit], y[fit], x[val], y[val]), start)
+    result = worker.fit(spec, Arrays(x, y, fit, val), start)
     path = save_stage(worker.artifacts, job.hash, backbone_weights(result.model), result.history)
     return str(path), result.history
 
@@ -97,8 +98,12 @@ def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
     suite, cell, fold = worker.suite, job.cell, job.fold
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
     trained = train_fold(job, worker)
-    x_test = preprocess(worker.inputs(suite.target)[fold.test], trained.preprocessing)
-    proba = predict_proba(trained.model, x_test)
+    proba = predict_proba(
+        trained.model,
+        worker.inputs(suite.target),
+        rows=fold.test,
+        preprocessing=trained.preprocessing,
+    )
     y = target.labels[fold.test]
     return FoldRecord(
         job=job.hash,
@@ -129,7 +134,7 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
     x = worker.inputs(suite.target)
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
     y = target.labels
-    data = Arrays(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
+    data = Arrays(x, y, fold.train, fold.val)
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
     histories, params, last = {}, {}, len(job.stages) - 1
     for index, (stage, hyper) in enumerate(job.stages):
@@ -151,11 +156,11 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
         start = backbone_weights(result.model)
         histories[stage.name] = result.history
     mode = BACKBONES[cell.backbone].preprocessing
-    proba_val = predict_proba(result.model, preprocess(data.x_val, mode))
+    proba_val = predict_proba(result.model, x, rows=fold.val, preprocessing=mode)
     return FoldModel(
         model=result.model,
         preprocessing=mode,
-        threshold=_threshold(suite, proba_val, data.y_val),
+        threshold=_threshold(suite, proba_val, y[fold.val]),
         histories=histories,
         params=params,
     )
@@ -169,7 +174,7 @@ def _trial_splits(job: FoldJob, spec: TuningSpec, x, y, groups) -> list[Arrays]:
     train = np.sort(np.concatenate([job.fold.train, job.fold.val]))
     seed = derive_seed(job.seed, "inner")
     splits = inner_folds(train, y, groups, folds=spec.inner_folds, seed=seed)
-    return [Arrays(x[fit], y[fit], x[val], y[val]) for fit, val in splits]
+    return [Arrays(x, y, fit, val) for fit, val in splits]
 
 
 def _tune(job: FoldJob, worker: Worker, spec: FitSpec, stage, hyper, splits, start) -> dict:
@@ -228,7 +233,7 @@ def _threshold(suite: Suite, proba_val: np.ndarray, y_val: np.ndarray) -> float:
     return float(suite.protocol.threshold)
 
 
-def _stage_data(worker: Worker, stage: StageSpec) -> tuple[np.ndarray, np.ndarray]:
+def _stage_data(worker: Worker, stage: StageSpec) -> tuple[Stacked | np.ndarray, np.ndarray]:
     """Inputs and labels of a stage; with several datasets the label is the dataset index."""
     suite = worker.suite
     xs, ys = [], []
@@ -236,7 +241,7 @@ def _stage_data(worker: Worker, stage: StageSpec) -> tuple[np.ndarray, np.ndarra
         images = load_dataset(suite.datasets[name], image_size=suite.image_size)
         xs.append(worker.inputs(name))
         ys.append(images.labels if len(stage.data) == 1 else np.full(len(images.labels), index))
-    return np.concatenate(xs), np.concatenate(ys)
+    return (xs[0] if len(xs) == 1 else Stacked(xs)), np.concatenate(ys)
 
 
 def _fit_spec(

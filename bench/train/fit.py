@@ -20,7 +20,7 @@ from bench.config.spec import AugmentSpec, HeadSpec
 from bench.models.build import BACKBONE, build_model, set_trainable
 from bench.models.optimizers import build_optimizer
 from bench.models.preprocess import preprocess
-from bench.train.batches import ShuffledBatches
+from bench.train.batches import OrderedBatches, ShuffledBatches
 from bench.train.seeding import seed_fit
 
 
@@ -55,12 +55,14 @@ class FitSpec:
 
 @dataclass(frozen=True)
 class Arrays:
-    """Raw RGB pixels (float32, 0-255) and integer labels; validation drives early stopping."""
+    """A stage's raw pixels (uint8, 0-255, possibly memory-mapped; read per batch, never
+    copied whole), their integer labels, and the rows that train (``fit``) and drive early
+    stopping (``val``)."""
 
-    x: np.ndarray
-    y: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
+    images: np.ndarray
+    labels: np.ndarray
+    fit: np.ndarray
+    val: np.ndarray
 
 
 @dataclass
@@ -127,16 +129,22 @@ def fit_stage(
     schedule = keras.callbacks.LearningRateScheduler(
         lambda epoch: spec.learning_rate * spec.lr_decay**epoch
     )
-    head, classes = spec.key.head, spec.key.n_classes
+    y = targets(data.labels, spec.key.head, spec.key.n_classes)
+    prepare = partial(preprocess, mode=spec.preprocessing)
     batches = ShuffledBatches(
-        data.x,
-        targets(data.y, head, classes),
-        labels=data.y,
+        data.images,
+        y,
+        labels=data.labels,
+        rows=data.fit,
         batch_size=spec.batch_size,
         seed=spec.seed,
-        prepare=partial(preprocess, mode=spec.preprocessing),
+        prepare=prepare,
         augment=spec.augment,
         balance=spec.balance,
+        workers=loader_threads(spec.augment),
+    )
+    validation = OrderedBatches(
+        data.images, y, rows=data.val, batch_size=spec.batch_size, prepare=prepare
     )
     history = model.fit(
         batches,
@@ -144,11 +152,7 @@ def fit_stage(
         shuffle=False,  # ShuffledBatches orders batches from its own seed
         callbacks=[stopper, schedule, *callbacks],
         verbose=0,
-        validation_data=(
-            preprocess(data.x_val, spec.preprocessing),
-            targets(data.y_val, head, classes),
-        ),
-        validation_batch_size=spec.batch_size,
+        validation_data=validation,
     )
     logs = {k: [float(v) for v in values] for k, values in history.history.items()}
     logs.pop("learning_rate", None)
@@ -156,9 +160,29 @@ def fit_stage(
     return FitResult(model=model, history=logs, best_epoch=best, built=built)
 
 
-def predict_proba(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities (N, K); a one-unit sigmoid output becomes two columns."""
-    p = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+def loader_threads(augment: AugmentSpec | None) -> int:
+    """Threads preparing training batches ahead: augmented batches cost enough to gain
+    from them (OpenCV releases the GIL); plain ones are a gather and a scaling."""
+    return 2 if augment is not None else 1
+
+
+def predict_proba(
+    model: keras.Model,
+    images: np.ndarray,
+    *,
+    rows: np.ndarray,
+    preprocessing: str,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Class probabilities (N, K) of ``rows``; a one-unit sigmoid output becomes two columns."""
+    batches = OrderedBatches(
+        images,
+        None,
+        rows=rows,
+        batch_size=batch_size,
+        prepare=partial(preprocess, mode=preprocessing),
+    )
+    p = np.asarray(model.predict(batches, verbose=0), dtype=np.float64)
     if p.shape[1] == 1:
         p = np.hstack([1.0 - p, p])
     return p

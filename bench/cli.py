@@ -150,6 +150,7 @@ def _regress_parser(commands) -> None:
     sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_backend(sub)
     sub.set_defaults(handler=_regress)
 
 
@@ -240,6 +241,7 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
     sub.add_argument("suite", help="path to a suite TOML file, e.g. suites/ultrasound.toml")
     sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_backend(sub)
     sub.set_defaults(handler=handler)
     if name == "run":
         sub.add_argument(
@@ -257,6 +259,15 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
         sub.add_argument("--quiet", action="store_true", help="no progress bar")
         _add_execution(sub)
     return sub
+
+
+def _add_backend(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--backend",
+        metavar="NAME",
+        help="Keras backend: tensorflow, torch or jax (default: [suite] backend, else "
+        "KERAS_BACKEND, else tensorflow); part of every job's identity",
+    )
 
 
 def _add_execution(sub: argparse.ArgumentParser) -> None:
@@ -298,9 +309,15 @@ def _add_execution(sub: argparse.ArgumentParser) -> None:
 
 
 def _load(args):
+    """The suite, with its Keras backend chosen (before Keras is imported) and checked."""
+    from bench.backend import activate, check_precision, choose_backend
     from bench.config import load_suite
+    from bench.engine.provenance import gpus
 
-    return load_suite(args.suite, profile=args.profile)
+    suite = load_suite(args.suite, profile=args.profile)
+    backend = activate(choose_backend(getattr(args, "backend", None), suite.backend))
+    check_precision(suite.train.precision, backend=backend, has_gpu=bool(gpus()))
+    return suite
 
 
 def _run(args) -> int:

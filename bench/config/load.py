@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from bench.backend import BACKENDS, PRECISIONS
 from bench.config import schema
 from bench.config.grid import expand_grid
 from bench.config.spec import (
@@ -98,7 +99,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
     suite = raw.get("suite", {})
     datasets = _datasets(raw, file=file)
     roles = _roles(suite, datasets, file=file)
-    train = TrainSpec(**raw.get("train", {}))
+    train = _train(raw.get("train", {}), file=file)
     strategies = _strategies(raw, roles=roles, datasets=datasets, file=file)
     grid_raw = raw.get("grid", {})
     known = {*builtin_strategies(), *raw.get("strategies", {})}
@@ -135,7 +136,23 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         results_dir=Path(suite.get("results", "results")),
         reports_dir=Path(suite.get("reports", "reports")),
         regression=_regression(raw.get("regression"), file=file),
+        backend=_backend(suite.get("backend"), file=file),
     )
+
+
+def _train(table: dict, *, file: str) -> TrainSpec:
+    spec = TrainSpec(**table)
+    if spec.precision not in PRECISIONS:
+        raise ConfigError(
+            f"{file}: 'train.precision' = {spec.precision!r}; use one of {', '.join(PRECISIONS)}"
+        )
+    return spec
+
+
+def _backend(name: str | None, *, file: str) -> str | None:
+    if name is not None and name not in BACKENDS:
+        raise ConfigError(f"{file}: 'suite.backend' = {name!r}; use one of {', '.join(BACKENDS)}")
+    return name
 
 
 def _datasets(raw: dict, *, file: str) -> dict[str, DatasetSpec]:

@@ -99,6 +99,7 @@ SCHEMA = {
         "image_size": int,
         "results": str,
         "reports": str,
+        "backend": str,
     },
     "datasets": Map(DATASET),
     "base": {
@@ -125,6 +126,7 @@ SCHEMA = {
         "learning_rate": Number,
         "lr_decay": Number,
         "patience": int,
+        "precision": str,
     },
     "strategies": Map({"description": str, "init": str, "stages": ListOf(STAGE)}),
     "protocol": {
@@ -133,6 +135,7 @@ SCHEMA = {
         "validation": Number,
         "threshold": OneOf((Number, str)),
         "leakage": str,
+        "deterministic": bool,
     },
     "augmentation": {
         "rotation": Number,

@@ -266,6 +266,7 @@ def _fit_spec(
         trainable=stage.trainable,
         optimizer=hyper.optimizer,
         optimizer_options=hyper.optimizer_options,
+        precision=hyper.precision,
     )
     return FitSpec(
         key=key,

@@ -37,6 +37,8 @@ class Hyper:
     epochs: int
     batch_size: int
     patience: int
+    precision: str = "float32"  # Keras dtype policy
+    deterministic: bool = True  # deterministic kernels ([protocol] deterministic)
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,8 @@ def _base(suite: Suite, cell: Cell, jobs: dict, scope: tuple) -> tuple[str | Non
         epochs=base.epochs,
         batch_size=base.batch_size,
         patience=suite.train.patience,
+        precision=suite.train.precision,
+        deterministic=suite.protocol.deterministic,
     )
     job = _stage_job(
         suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights, scope
@@ -352,6 +356,8 @@ def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> Hyper:
         epochs=stage.epochs or train.epochs,
         batch_size=stage.batch_size or train.batch_size,
         patience=stage.patience or train.patience,
+        precision=train.precision,
+        deterministic=suite.protocol.deterministic,
     )
 
 

@@ -36,6 +36,7 @@ class ModelKey:
     trainable: str
     optimizer: str
     optimizer_options: tuple
+    precision: str = "float32"  # Keras dtype policy the model is built under
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def _fresh_model(spec: FitSpec) -> keras.Model:
     """The model as a fresh build under ``spec.seed`` would start, trainable rule applied."""
     key = spec.key
     seed_fit(spec.seed)
+    keras.config.set_dtype_policy(key.precision)  # the head's output layer stays float32
     model = build_model(
         key.backbone,
         image_size=key.image_size,

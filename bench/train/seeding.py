@@ -9,6 +9,7 @@ from :class:`bench.train.batches.ShuffledBatches`, not from the backend.
 
 from __future__ import annotations
 
+import os
 import random
 
 import keras
@@ -17,17 +18,32 @@ import numpy as np
 _process_seeded = False
 
 
-def seed_process(seed: int = 0) -> None:
-    """Seed the backend once and make TensorFlow ops deterministic."""
+def seed_process(seed: int = 0, *, deterministic: bool = True) -> None:
+    """Seed the backend once and, with ``deterministic``, make its kernels deterministic."""
     global _process_seeded
     if _process_seeded:
         return
     keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
+    if deterministic:
+        deterministic_kernels(keras.backend.backend())
+    _process_seeded = True
+
+
+def deterministic_kernels(backend: str) -> None:
+    """Deterministic kernels where the backend offers a switch: TensorFlow's op determinism;
+    torch's deterministic algorithms, with the cuBLAS workspace setting they need on CUDA
+    (read when cuBLAS starts, so before any GPU work). JAX on CPU is deterministic as it is;
+    on GPUs it needs ``XLA_FLAGS=--xla_gpu_deterministic_ops=true`` before it starts."""
+    if backend == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    _process_seeded = True
+    elif backend == "torch":
+        import torch
+
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
 
 
 def seed_fit(seed: int) -> None:

@@ -58,3 +58,15 @@ def seed_fit(seed: int) -> None:
     np.random.seed(seed)
     global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
     global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+
+
+def bound_gpu_memory() -> None:
+    """Hold this process to ``BENCH_GPU_MEMORY_FRACTION`` of its GPU where torch trains
+    (set by the local executor when workers share a GPU; JAX and TensorFlow read their
+    own variables, see ``bench.engine.executors.gpus``)."""
+    fraction = os.environ.get("BENCH_GPU_MEMORY_FRACTION")
+    if fraction and keras.backend.backend() == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.set_per_process_memory_fraction(float(fraction))

@@ -130,8 +130,9 @@ def _worker(task: Task):
     if getattr(_state, "key", None) != key:
         from bench.engine.execute import Worker
         from bench.train.fit import ModelPool
-        from bench.train.seeding import seed_process
+        from bench.train.seeding import bound_gpu_memory, seed_process
 
+        bound_gpu_memory()
         seed_process(task.suite.seed, deterministic=task.suite.protocol.deterministic)
         pool = ModelPool(reuse=task.reuse)
         _state.worker = Worker(suite=task.suite, pool=pool, artifacts=Path(task.artifacts))

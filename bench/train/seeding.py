@@ -23,7 +23,15 @@ def seed_process(seed: int = 0, *, deterministic: bool = True) -> None:
     global _process_seeded
     if _process_seeded:
         return
-    keras.utils.set_random_seed(seed)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        keras.utils.set_random_seed(seed)
+    else:  # Keras's setter would import TensorFlow just to seed it, wherever it is installed
+        _seed_keras(seed)
+    if backend == "torch":
+        import torch
+
+        torch.manual_seed(seed)
     if deterministic:
         deterministic_kernels(keras.backend.backend())
     _process_seeded = True
@@ -48,12 +56,17 @@ def deterministic_kernels(backend: str) -> None:
 
 def seed_fit(seed: int) -> None:
     """Seed weight initialisation and dropout for one fit, leaving the backend seed alone."""
+    seed_process()
+    _seed_keras(seed)
+
+
+def _seed_keras(seed: int) -> None:
+    """Python's, NumPy's and Keras's own generators (the backend's are left alone)."""
     # Private Keras state: the public setter would also reseed the backend (see above).
     from keras.src.backend.common import global_state
     from keras.src.random import seed_generator
     from keras.src.utils import rng_utils
 
-    seed_process()
     random.seed(seed)
     np.random.seed(seed)
     global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)

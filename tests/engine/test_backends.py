@@ -212,3 +212,34 @@ def test_mixed_bfloat16_trains_with_a_float32_output_layer():
     convs = [v for v in model.get_layer("backbone").layers if "conv" in v.name]
     assert convs[0].compute_dtype == "bfloat16"
     assert np.isfinite(result.history["loss"]).all()
+
+
+FIT_ON_TORCH = """
+import sys
+import numpy as np
+from bench.config.spec import AugmentSpec, HeadSpec
+from bench.train.fit import Arrays, FitSpec, ModelKey, ModelPool, fit_stage, predict_proba
+
+x = np.random.default_rng(0).integers(0, 255, (24, 16, 16, 1), dtype=np.uint8)
+key = ModelKey("small_cnn", (), 16, 2, HeadSpec(), "all", "adam", ())
+spec = FitSpec(key, "none", 1e-2, 1.0, 1, 8, 5, 0, augment=AugmentSpec(rotation=10))
+rows = np.arange(24)
+result = fit_stage(spec, Arrays(x, rows % 2, rows[:16], rows[16:]), pool=ModelPool())
+predict_proba(result.model, x, rows=rows, preprocessing="unit")
+assert "tensorflow" not in sys.modules, "training on torch imported TensorFlow"
+"""
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None or importlib.util.find_spec("tensorflow") is None,
+    reason="needs torch and TensorFlow both installed (pip install torch==2.13.0)",
+)
+def test_training_on_torch_leaves_an_installed_tensorflow_unimported():
+    done = subprocess.run(
+        [sys.executable, "-c", FIT_ON_TORCH],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PATH": "/usr/bin:/bin", "KERAS_BACKEND": "torch"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]

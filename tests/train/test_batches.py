@@ -140,3 +140,38 @@ def test_fill_modes_fill_uncovered_pixels(mode, corner):
     rng = type("Max", (), {"uniform": lambda self, lo, hi, n: np.full(n, float(hi))})()
     out = augment_batch(x, spec, rng)
     assert out[0, 0, 0, 0] == pytest.approx(corner)  # shifted by one pixel down and right
+
+
+def test_loader_threads_give_the_batches_indexing_gives():
+    """Background threads prepare batches ahead; what they hand over does not depend on it."""
+    from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
+
+    x = _smooth_images(40)
+    labels = np.arange(40) % 2
+    spec = AugmentSpec(rotation=15, zoom=0.1, horizontal_flip=True, brightness=(0.8, 1.2))
+
+    def batches(workers):
+        return ShuffledBatches(
+            x,
+            np.eye(2, dtype=np.float32)[labels],
+            labels=labels,
+            rows=np.arange(4, 40),
+            batch_size=8,
+            seed=5,
+            prepare=lambda a: a,
+            augment=spec,
+            workers=workers,
+        )
+
+    direct = batches(1)
+    expected = [direct[i][0] for i in range(len(direct))]
+    adapter = PyDatasetAdapter(batches(2), shuffle=False)
+    for _ in range(2):  # the second epoch draws again, the same way on both sides
+        adapter.on_epoch_begin()
+        got = [batch[0] for batch in adapter.get_numpy_iterator()]
+        adapter.on_epoch_end()
+        assert len(got) == len(expected) == 5
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)
+        direct.on_epoch_end()
+        expected = [direct[i][0] for i in range(len(direct))]

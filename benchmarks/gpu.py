@@ -52,13 +52,14 @@ class Sizes:
 
 
 CPU = Sizes(
-    images=96,
+    images=64,
     image_size=64,
     batch=16,
     epochs=2,
     target_per_class=20,
     cells_per_class=10,
     stage_epochs=1,
+    backbones=("resnet50",),  # all three at 75 px: tens of minutes on 2 shared cores
     jobs=(1,),  # a second worker on 2 shared cores measures the neighbours, not bench
 )
 PAPER_EPOCHS = 50

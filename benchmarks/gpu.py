@@ -395,7 +395,8 @@ def table(sizes: Sizes, a: dict, b: dict, c: dict, *, backend: str, precision: s
         memory = "" if result["gpu_mib"] is None else f", peak {result['gpu_mib']:.0f} MiB"
         note = " (best)" if jobs == best else ""
         rows.append(
-            f"| (c) multistage, {len(sizes.backbones)} backbone(s) x CTL/MSTL x {sizes.folds} folds, "
+            f"| (c) multistage, {len(sizes.backbones)} backbone(s) x CTL/MSTL "
+            f"x {sizes.folds} folds, "
             f"{sizes.stage_epochs} epochs/stage ({cut:.0f}x fewer than 50), --jobs {jobs} | "
             f"{result['wall_s']:.0f} s | {util}{memory}{note} |"
         )

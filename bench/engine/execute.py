@@ -266,7 +266,7 @@ def _fit_spec(
         trainable=stage.trainable,
         optimizer=hyper.optimizer,
         optimizer_options=hyper.optimizer_options,
-        precision=hyper.precision,
+        precision=suite.train.precision,
     )
     return FitSpec(
         key=key,

@@ -37,8 +37,6 @@ class Hyper:
     epochs: int
     batch_size: int
     patience: int
-    precision: str = "float32"  # Keras dtype policy
-    deterministic: bool = True  # deterministic kernels ([protocol] deterministic)
 
 
 @dataclass(frozen=True)
@@ -82,11 +80,23 @@ class Plan:
     near_duplicates: tuple[tuple[str, str, int], ...] = ()  # (id, id, distance) across folds
 
 
+NUMERICS_DEFAULTS = {"precision": "float32", "deterministic": True}
+
+
 def versions() -> dict[str, str]:
     """Library versions that enter every job hash (read without importing them)."""
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     names = ["bench", "keras", backend]
     return {"backend": backend, **{name: _version(name) for name in names}}
+
+
+def numerics(suite: Suite) -> list:
+    """How kernels compute ([train] precision, [protocol] deterministic): part of every job's
+    identity but not of its seed; only settings off their defaults, so default jobs keep
+    their hashes."""
+    chosen = {"precision": suite.train.precision, "deterministic": suite.protocol.deterministic}
+    changed = {key: value for key, value in chosen.items() if value != NUMERICS_DEFAULTS[key]}
+    return [changed] if changed else []
 
 
 def make_plan(suite: Suite, *, share_stages: bool = True) -> Plan:
@@ -261,8 +271,6 @@ def _base(suite: Suite, cell: Cell, jobs: dict, scope: tuple) -> tuple[str | Non
         epochs=base.epochs,
         batch_size=base.batch_size,
         patience=suite.train.patience,
-        precision=suite.train.precision,
-        deterministic=suite.protocol.deterministic,
     )
     job = _stage_job(
         suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights, scope
@@ -286,7 +294,7 @@ def _stage_job(suite, backbone, options, stage, hyper, parent, weights, scope) -
     ]
     seed = derive_seed(suite.seed, content_hash(content))  # a private copy trains the same
     return StageJob(
-        hash=content_hash([*content, seed, *([scope] if scope else [])]),
+        hash=content_hash([*content, seed, *([scope] if scope else []), *numerics(suite)]),
         backbone=backbone,
         backbone_options=options,
         stage=stage,
@@ -316,7 +324,7 @@ def _fold_job(suite, cell, fold, stages, parent, weights, target) -> FoldJob:
     ]
     seed = derive_seed(suite.seed, cell.id, fold.repeat, fold.fold)
     return FoldJob(
-        hash=content_hash([*content, seed]),
+        hash=content_hash([*content, seed, *numerics(suite)]),
         cell=cell,
         repeat=fold.repeat,
         fold=fold,
@@ -356,8 +364,6 @@ def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> Hyper:
         epochs=stage.epochs or train.epochs,
         batch_size=stage.batch_size or train.batch_size,
         patience=stage.patience or train.patience,
-        precision=train.precision,
-        deterministic=suite.protocol.deterministic,
     )
 
 

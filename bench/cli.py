@@ -7,6 +7,7 @@ Heavy modules (TensorFlow, pandas) are imported inside the commands that need th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import traceback
@@ -196,6 +197,7 @@ def _regress_parser(commands) -> None:
     sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_backend(sub)
     sub.set_defaults(handler=_regress)
 
 
@@ -318,6 +320,7 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
     sub.add_argument("suite", help="path to a suite TOML file, e.g. suites/ultrasound.toml")
     sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_backend(sub)
     sub.set_defaults(handler=handler)
     if name == "run":
         sub.add_argument(
@@ -352,6 +355,15 @@ def _add_verbosity(sub: argparse.ArgumentParser) -> None:
         "-v",
         action="store_true",
         help="a progress line per fold job too (default: per shared stage and per cell)",
+    )
+
+
+def _add_backend(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--backend",
+        metavar="NAME",
+        help="Keras backend: tensorflow, torch or jax (default: [suite] backend, else "
+        "KERAS_BACKEND, else tensorflow); part of every job's identity",
     )
 
 
@@ -394,9 +406,15 @@ def _add_execution(sub: argparse.ArgumentParser) -> None:
 
 
 def _load(args):
+    """The suite, with its Keras backend chosen (before Keras is imported) and checked."""
+    from bench.backend import activate, check_precision, choose_backend
     from bench.config import load_suite
+    from bench.engine.provenance import gpus
 
-    return load_suite(args.suite, profile=args.profile)
+    suite = load_suite(args.suite, profile=args.profile)
+    backend = activate(choose_backend(getattr(args, "backend", None), suite.backend))
+    check_precision(suite.train.precision, backend=backend, has_gpu=bool(gpus()))
+    return dataclasses.replace(suite, backend=backend)  # the one the jobs' identity names
 
 
 def _run(args) -> int:

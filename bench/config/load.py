@@ -145,6 +145,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         results_dir=Path(suite.get("results", "results")),
         reports_dir=Path(suite.get("reports", "reports")),
         regression=_regression(raw.get("regression"), file=file),
+        backend=suite.get("backend"),
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench.backend import BACKENDS, PRECISIONS
 from bench.errors import ConfigError
 
 Number = (int, float)
@@ -254,6 +255,7 @@ SCHEMA = {
         "image_size": Field(int, Range(8)),
         "results": NAME,
         "reports": NAME,
+        "backend": Field(str, Choice(tuple(BACKENDS))),
     },
     "datasets": Map(DATASET),
     "base": {
@@ -280,6 +282,7 @@ SCHEMA = {
         "learning_rate": POSITIVE,
         "lr_decay": PORTION,
         "patience": Field(int, Range(0)),
+        "precision": Field(str, Choice(PRECISIONS)),
     },
     "strategies": Map(
         {
@@ -294,6 +297,7 @@ SCHEMA = {
         "validation": FRACTION,
         "threshold": OneOf((FRACTION, Field(str, Choice(("youden",))))),
         "leakage": Field(str, Choice(("error", "warn"))),
+        "deterministic": BOOL,
     },
     "augmentation": {
         "rotation": Field(float, Range(0, 180)),

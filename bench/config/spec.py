@@ -88,6 +88,7 @@ class TrainSpec:
     learning_rate: float = 1e-3
     lr_decay: float = 1.0  # multiplicative per epoch: lr_e = lr * lr_decay**e
     patience: int = 5
+    precision: str = "float32"  # or a Keras mixed policy: mixed_float16, mixed_bfloat16
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class ProtocolSpec:
     validation: float = 0.2  # fraction of each outer training set held out for early stopping
     threshold: str | float = 0.5  # fixed probability, or "youden" chosen on the inner validation
     leakage: str = "error"  # target images inside earlier stages' data: "error" or "warn"
+    deterministic: bool = True  # deterministic kernels on every backend (bench.train.seeding)
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ class Suite:
     results_dir: Path = field(default=Path("results"))
     reports_dir: Path = field(default=Path("reports"))
     regression: RegressionSpec | None = None  # None: the suite declares no [regression]
+    backend: str | None = None  # [suite] backend; None: --backend or KERAS_BACKEND decides
 
     @property
     def store_path(self) -> Path:

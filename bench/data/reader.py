@@ -1,9 +1,11 @@
 """Read a :class:`Listing` into a :class:`FileImageSet`: cache, decode, preprocess, check.
 
-Files are read on a few threads (Pillow and hashlib release the GIL while they work).
-Each file's samples come from the on-disk cache when its content hash and preprocessing
-were seen before; only misses are decoded. Bad files either stop loading with one line
-(``on_bad_image = "error"``) or are left out and listed in ``skipped``.
+The dataset's samples live in one memory-mapped uint8 file (``bench.data.cache``), written
+once per dataset and preprocessing. Building it, files are read on a few threads (Pillow
+and hashlib release the GIL while they work); each file's samples come from the per-file
+cache when its content hash and preprocessing were seen before; only misses are decoded.
+Bad files either stop loading with one line (``on_bad_image = "error"``) or are left out
+and listed in ``skipped``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,17 @@ import numpy as np
 
 from bench.config.spec import DatasetSpec
 from bench.data import decode
-from bench.data.cache import DamagedEntry, ImageCache, cache_key, image_cache, key_prefix
+from bench.data.cache import (
+    DamagedEntry,
+    ImageCache,
+    PixelWriter,
+    cache_key,
+    cache_root,
+    dataset_key,
+    image_cache,
+    key_prefix,
+    read_pixels,
+)
 from bench.data.entries import BadFile, Entry, Listing
 from bench.data.options import FileOptions, where
 from bench.data.synthetic import ImageSet
@@ -28,6 +40,7 @@ from bench.data.transform import Preprocessing, prepare
 from bench.errors import DataError
 
 WORKERS = min(8, os.cpu_count() or 1)
+CHUNK = 256  # entries read ahead of the dataset file's writer: bounds memory while loading
 
 
 @dataclass(frozen=True)
@@ -76,36 +89,38 @@ def read_listing(
     options: FileOptions,
     prep: Preprocessing,
 ) -> FileImageSet:
-    """Samples of every entry (from the cache where possible), checked and stacked.
+    """Samples of every entry, checked and stacked, memory-mapped from the dataset file.
 
-    Cache hits are read in this thread (a small read each: threads would only contend for
-    the GIL); misses are decoded on :data:`WORKERS` threads.
+    A warm load maps the dataset file and reads no image; otherwise the file is written
+    entry by entry (see :func:`_write_pixels`), so loading never holds the dataset in memory.
     """
-    cache, prefix = image_cache(), key_prefix(prep)
-    entries = listing.entries
+    prefix = key_prefix(prep)
+    key = dataset_key(prefix, digests)
     damaged: list[str] = []
-    outcomes = [_cached(cache, prefix, e, d, damaged) for e, d in zip(entries, digests)]
+    stored = _read_pixels(key, damaged) or _write_pixels(
+        key, listing.entries, digests, prep=prep, damaged=damaged
+    )
     if damaged:
         print(
-            f"bench: {len(damaged)} image-cache file(s) under {cache.folder} were truncated or "
+            f"bench: {len(damaged)} image-cache file(s) under {cache_root()} were truncated or "
             f"not written by bench; decoding those images again (dataset '{spec.name}')",
             file=sys.stderr,
         )
-    misses = [i for i, outcome in enumerate(outcomes) if outcome is None]
-    if misses:
-        decode_one = partial(_decode_entry, prep=prep, store=cache.put, prefix=prefix)
-        with ThreadPoolExecutor(WORKERS) as pool:
-            decoded = list(pool.map(decode_one, *zip(*[(entries[i], digests[i]) for i in misses])))
-        for i, outcome in zip(misses, decoded):
-            outcomes[i] = outcome
-    bad = (*listing.bad, *(o for o in outcomes if isinstance(o, BadFile)))
+    entries = listing.entries
+    bad = (
+        *listing.bad,
+        *(BadFile(str(entries[i].path), *reason) for i, reason in sorted(stored.bad.items())),
+    )
     if bad and options.on_bad_image == "error":
         raise bad[0].error(spec.name, more=len(bad) - 1)
-    items = [o for o in outcomes if isinstance(o, Item)]
-    if prep.channels is None:
-        _check_channels(items, spec)
+    if stored.images is None:
+        raise _mixed_channels(stored.bad_channels, spec)
+    kept = [i for i, count in enumerate(stored.counts) if count]
     return build_image_set(
-        items,
+        stored.images,
+        entries=[entries[i] for i in kept],
+        digests=[digests[i] for i in kept],
+        counts=[stored.counts[i] for i in kept],
         class_names=listing.class_names,
         skipped=bad,
         grouping=listing.grouping,
@@ -115,36 +130,108 @@ def read_listing(
 
 
 def build_image_set(
-    items: list[Item],
+    images: np.ndarray,
     *,
+    entries: list[Entry],
+    digests: list[str],
+    counts: list[int],
     class_names: tuple[str, ...],
     skipped: tuple[BadFile, ...],
     grouping: str,
     tiled: bool,
     spec: DatasetSpec,
 ) -> FileImageSet:
-    """Stack items into one dataset; tiles become ``ID#k`` samples in their image's group."""
-    if not items:
+    """The dataset of stacked ``images``, ``counts[k]`` samples from ``entries[k]``; tiles
+    become ``ID#k`` samples in their image's group."""
+    if not entries:
         raise DataError(
             f"dataset '{spec.name}': no images to load ({len(skipped)} bad file(s)); check "
             f"{where(spec, 'source')} with `bench data inspect`"
         )
-    _check_classes_left(items, class_names, spec=spec, skipped=len(skipped))
-    counts = [len(item.samples) for item in items]
-    entries = [item.entry for item in items]
+    _check_classes_left(entries, class_names, spec=spec, skipped=len(skipped))
     ids = [f"{e.id}#{k}" if tiled else e.id for e, n in zip(entries, counts) for k in range(n)]
     splits = [e.split for e in entries]
     return FileImageSet(
-        images=np.concatenate([item.samples for item in items]),
+        images=images,
         labels=np.repeat([class_names.index(e.label) for e in entries], counts).astype(np.int64),
         groups=np.repeat([e.group or e.id for e in entries], counts),
         ids=np.array(ids),
         class_names=class_names,
-        digests=np.repeat([item.digest for item in items], counts),
+        digests=np.repeat(digests, counts),
         splits=None if all(s is None for s in splits) else np.repeat(splits, counts),
         skipped=skipped,
         grouping=grouping,
     )
+
+
+def _read_pixels(key: str, damaged: list[str]):
+    """The dataset file of ``key``, or None (absent, or damaged: then noted in ``damaged``)."""
+    try:
+        return read_pixels(key)
+    except DamagedEntry:
+        damaged.append(key)
+        return None
+
+
+def _write_pixels(
+    key: str,
+    entries: tuple[Entry, ...],
+    digests: list[str | None],
+    *,
+    prep: Preprocessing,
+    damaged: list[str],
+):
+    """Write the dataset file of ``key`` from the per-file cache and the decoder.
+
+    Returns its :class:`StoredPixels`; when files mix greyscale and colour (and ``channels``
+    does not say which to make) nothing is stored and ``images`` is None, with the first
+    file of each kind in ``bad_channels``."""
+    writer, counts, bad, first = PixelWriter(key), [], {}, {}
+    try:
+        for index, outcome in enumerate(_outcomes(entries, digests, prep=prep, damaged=damaged)):
+            if isinstance(outcome, BadFile):
+                counts.append(0)
+                bad[index] = (outcome.reason, outcome.fix)
+                continue
+            first.setdefault(outcome.samples.shape[-1], outcome.entry.path)
+            counts.append(len(outcome.samples))
+            if len(first) == 1:
+                writer.write(outcome.samples)
+    except BaseException:
+        writer.abort()
+        raise
+    if len(first) > 1:
+        writer.abort()
+        return MixedChannels(counts=tuple(counts), bad=bad, bad_channels=(first[1], first[3]))
+    return writer.commit(counts, bad)
+
+
+@dataclass(frozen=True)
+class MixedChannels:
+    """What :func:`_write_pixels` found when greyscale and colour files were mixed."""
+
+    counts: tuple[int, ...]
+    bad: dict[int, tuple[str, str]]
+    bad_channels: tuple[Path, Path]
+    images: None = None
+
+
+def _outcomes(entries, digests, *, prep: Preprocessing, damaged: list[str]):
+    """Each entry's :class:`Item` or :class:`BadFile`, in order, :data:`CHUNK` at a time:
+    cache hits are read in this thread (a small read each: threads would only contend for
+    the GIL), misses decoded on :data:`WORKERS` threads."""
+    cache, prefix = image_cache(), key_prefix(prep)
+    decode_one = partial(_decode_entry, prep=prep, store=cache.put, prefix=prefix)
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for start in range(0, len(entries), CHUNK):
+            part = list(zip(entries[start : start + CHUNK], digests[start : start + CHUNK]))
+            outcomes = [_cached(cache, prefix, e, d, damaged) for e, d in part]
+            misses = [i for i, outcome in enumerate(outcomes) if outcome is None]
+            if misses:
+                decoded = pool.map(decode_one, *zip(*[part[i] for i in misses]))
+                for i, outcome in zip(misses, decoded):
+                    outcomes[i] = outcome
+            yield from outcomes
 
 
 def _cached(
@@ -182,20 +269,17 @@ def _decode_entry(
     return Item(entry=entry, digest=digest, samples=samples)
 
 
-def _check_channels(items: list[Item], spec: DatasetSpec) -> None:
+def _mixed_channels(first: tuple[Path, Path], spec: DatasetSpec) -> DataError:
     """Files must agree on greyscale vs colour unless ``channels`` says which to make."""
-    first = {}
-    for item in items:
-        first.setdefault(item.samples.shape[-1], item.entry.path)
-    if len(first) > 1:
-        raise DataError(
-            f"dataset '{spec.name}': mixed channel counts: '{first[1]}' is greyscale but "
-            f"'{first[3]}' is colour; set {where(spec, 'channels')} = 1 or 3 to convert all"
-        )
+    grey, colour = first
+    return DataError(
+        f"dataset '{spec.name}': mixed channel counts: '{grey}' is greyscale but "
+        f"'{colour}' is colour; set {where(spec, 'channels')} = 1 or 3 to convert all"
+    )
 
 
-def _check_classes_left(items, class_names, *, spec: DatasetSpec, skipped: int) -> None:
-    present = {item.entry.label for item in items}
+def _check_classes_left(entries, class_names, *, spec: DatasetSpec, skipped: int) -> None:
+    present = {entry.label for entry in entries}
     for name in class_names:
         if name not in present:
             after = f" after skipping {skipped} bad file(s)" if skipped else ""

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from bench.config.spec import DatasetSpec
 from bench.data.cache import remembered_digests
 from bench.data.detect import Layout, detect_layout
@@ -31,7 +33,6 @@ from bench.data.medmnist import medmnist_file, read_medmnist
 from bench.data.options import SYNTHETIC_KNOBS, FileOptions, file_options, where
 from bench.data.reader import (
     FileImageSet,
-    Item,
     build_image_set,
     file_digest,
     file_digests,
@@ -184,12 +185,12 @@ def _medmnist(spec: DatasetSpec, image_size: int) -> FileImageSet:
     options = file_options(spec)
     prep = _preprocessing(options, image_size=image_size)
     listing, images = read_medmnist(spec, options)
-    items = [
-        Item(entry, hashlib.sha256(image.tobytes()).hexdigest(), prepare(image, prep))
-        for entry, image in zip(listing.entries, images)
-    ]
+    samples = [prepare(image, prep) for image in images]
     return build_image_set(
-        items,
+        np.concatenate(samples),
+        entries=list(listing.entries),
+        digests=[hashlib.sha256(image.tobytes()).hexdigest() for image in images],
+        counts=[len(s) for s in samples],
         class_names=listing.class_names,
         skipped=(),
         grouping=listing.grouping,

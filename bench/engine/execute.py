@@ -1,7 +1,7 @@
 """Run one job in a worker: fit its stages, then (for a fold) predict the test fold once.
 
 A :class:`Worker` holds what survives between jobs of one process: the compiled-model pool
-and preprocessed datasets. Jobs read their inputs from the suite and the artifact cache,
+and the datasets it maps. Jobs read their inputs from the suite and the artifact cache,
 and return records; only the coordinator writes the results database.
 """
 
@@ -24,7 +24,6 @@ from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
 from bench.models.build import backbone_weights
 from bench.models.cost import model_cost
-from bench.models.preprocess import preprocess, to_rgb
 from bench.models.registry import BACKBONES
 from bench.report.stages import chance_accuracy
 from bench.store.db import FoldRecord
@@ -37,6 +36,7 @@ from bench.train.fit import (
     fit_stage,
     predict_proba,
 )
+from bench.train.stacked import Stacked
 
 
 @dataclass
@@ -50,10 +50,11 @@ class Worker:
     models_reused: int = 0
 
     def inputs(self, dataset: str) -> np.ndarray:
-        """Raw RGB pixels (float32) of a dataset, converted once per process."""
+        """Raw uint8 pixels of a dataset as loaded (memory-mapped for file sources): jobs
+        index into them; conversion to model inputs happens per batch."""
         if dataset not in self._inputs:
             images = load_dataset(self.suite.datasets[dataset], image_size=self.suite.image_size)
-            self._inputs[dataset] = to_rgb(images.images).astype(np.float32)
+            self._inputs[dataset] = images.images
         return self._inputs[dataset]
 
     def fit(self, spec: FitSpec, data: Arrays, start: list | None, callbacks=()) -> FitResult:
@@ -100,7 +101,7 @@ def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
         weights=job.weights if start is None else "none",
         seed=job.seed,
     )
-    result = worker.fit(spec, Arrays(x[fit], y[fit], x[val], y[val]), start)
+    result = worker.fit(spec, Arrays(x, y, fit, val), start)
     history = {**result.history, "val_chance": [chance_accuracy(y[val])]}
     path = save_stage(worker.artifacts, job.hash, backbone_weights(result.model), history)
     return str(path), history
@@ -113,8 +114,12 @@ def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
     started = time.perf_counter()
     trained = train_fold(job, worker)
     train_seconds = time.perf_counter() - started
-    x_test = preprocess(worker.inputs(suite.target)[fold.test], trained.preprocessing)
-    proba = predict_proba(trained.model, x_test)
+    proba = predict_proba(
+        trained.model,
+        worker.inputs(suite.target),
+        rows=fold.test,
+        preprocessing=trained.preprocessing,
+    )
     y = target.labels[fold.test]
     return FoldRecord(
         job=job.hash,
@@ -161,7 +166,7 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
     x = worker.inputs(suite.target)
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
     y = target.labels
-    data = Arrays(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
+    data = Arrays(x, y, fold.train, fold.val)
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
     histories, params, last = {}, {}, len(job.stages) - 1
     for index, (stage, hyper) in enumerate(job.stages):
@@ -183,16 +188,16 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
         start = backbone_weights(result.model)
         histories[stage.name] = result.history
     mode = BACKBONES[cell.backbone].preprocessing
-    proba_val = predict_proba(result.model, preprocess(data.x_val, mode))
+    proba_val = predict_proba(result.model, x, rows=fold.val, preprocessing=mode)
     with _naming(job, "inner validation"):
-        threshold = _threshold(suite, proba_val, data.y_val)
+        threshold = _threshold(suite, proba_val, y[fold.val])
     return FoldModel(
         model=result.model,
         preprocessing=mode,
         threshold=threshold,
         histories=histories,
         params=params,
-        val_scores=_scores(job, "inner validation", data.y_val, proba_val, threshold=threshold),
+        val_scores=_scores(job, "inner validation", y[fold.val], proba_val, threshold=threshold),
         key=spec.key,
     )
 
@@ -205,7 +210,7 @@ def _trial_splits(job: FoldJob, spec: TuningSpec, x, y, groups) -> list[Arrays]:
     train = np.sort(np.concatenate([job.fold.train, job.fold.val]))
     seed = derive_seed(job.seed, "inner")
     splits = inner_folds(train, y, groups, folds=spec.inner_folds, seed=seed)
-    return [Arrays(x[fit], y[fit], x[val], y[val]) for fit, val in splits]
+    return [Arrays(x, y, fit, val) for fit, val in splits]
 
 
 def _tune(job: FoldJob, worker: Worker, spec: FitSpec, stage, hyper, splits, start) -> dict:
@@ -264,7 +269,7 @@ def _threshold(suite: Suite, proba_val: np.ndarray, y_val: np.ndarray) -> float:
     return float(suite.protocol.threshold)
 
 
-def _stage_data(worker: Worker, stage: StageSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _stage_data(worker: Worker, stage: StageSpec) -> tuple[Stacked | np.ndarray, np.ndarray, ...]:
     """Inputs, labels and groups of a stage; with several datasets the label is the dataset
     index. Groups (patients, or scanners of origin) keep the holdout split from cutting
     through one patient's images."""
@@ -275,7 +280,7 @@ def _stage_data(worker: Worker, stage: StageSpec) -> tuple[np.ndarray, np.ndarra
         xs.append(worker.inputs(name))
         ys.append(images.labels if len(stage.data) == 1 else np.full(len(images.labels), index))
         groups.append(np.char.add(f"{name}:", images.groups.astype(str)))
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(groups)
+    return (xs[0] if len(xs) == 1 else Stacked(xs)), np.concatenate(ys), np.concatenate(groups)
 
 
 def _fit_spec(
@@ -300,6 +305,7 @@ def _fit_spec(
         trainable=stage.trainable,
         optimizer=hyper.optimizer,
         optimizer_options=hyper.optimizer_options,
+        precision=suite.train.precision,
     )
     return FitSpec(
         key=key,

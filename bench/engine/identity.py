@@ -48,17 +48,19 @@ def backend() -> str:
     return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
-def versions() -> dict[str, str]:
-    """The backend and the versions of bench, Keras, the backend and the numeric libraries."""
+def versions(name: str | None = None) -> dict[str, str]:
+    """The backend (``name``, else the environment's) and the versions of bench, Keras, the
+    backend and the numeric libraries."""
     from bench import __version__
 
-    libraries = {name: _version(name) for name in (*LIBRARIES, backend())}
-    return {"backend": backend(), "bench": __version__, **libraries}
+    name = name or backend()
+    libraries = {library: _version(library) for library in (*LIBRARIES, name)}
+    return {"backend": name, "bench": __version__, **libraries}
 
 
-def environment(*, threads: int) -> dict[str, Any]:
-    """The inputs every job shares: code, library versions and threads."""
-    return {"code": code_fingerprint(), "versions": versions(), "threads": threads}
+def environment(*, threads: int, backend: str | None = None) -> dict[str, Any]:
+    """The inputs every job shares: code, library versions (on ``backend``) and threads."""
+    return {"code": code_fingerprint(), "versions": versions(backend), "threads": threads}
 
 
 @cache

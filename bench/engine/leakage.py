@@ -48,11 +48,11 @@ def difference_hashes(images: np.ndarray, *, size: int = 8) -> np.ndarray:
     right neighbour. Robust to rescaling and small intensity changes, cheap in NumPy."""
     from PIL import Image
 
-    grey = images.mean(axis=-1) if images.ndim == 4 else images
-    bits = np.empty((len(grey), size * size), dtype=bool)
-    for i, image in enumerate(grey):
+    bits = np.empty((len(images), size * size), dtype=bool)
+    for i, image in enumerate(images):  # one at a time: a float copy of all would be 8x
+        grey = image.mean(axis=-1) if image.ndim == 3 else image
         thumb = np.asarray(
-            Image.fromarray(image.astype(np.uint8)).resize((size + 1, size), Image.BILINEAR),
+            Image.fromarray(grey.astype(np.uint8)).resize((size + 1, size), Image.BILINEAR),
             dtype=np.int16,
         )
         bits[i] = (thumb[:, 1:] > thumb[:, :-1]).ravel()

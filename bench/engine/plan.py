@@ -114,7 +114,12 @@ def _plan(suite: Suite, *, share_stages: bool, threads: int) -> Plan:
     )
     stage_jobs: dict[str, StageJob] = {}
     fold_jobs = []
-    env = environment(threads=threads)
+    env = {
+        **environment(threads=threads, backend=suite.backend),
+        # how kernels compute: in every job's identity, not in its seed
+        "train.precision": suite.train.precision,
+        "protocol.deterministic": suite.protocol.deterministic,
+    }
     for cell in suite.cells:
         parent, weights, target_stages = (
             _shared_stages(suite, cell, stage_jobs, env) if share_stages else (None, "none", ())

@@ -19,7 +19,17 @@ from bench.engine.identity import versions
 
 # Libraries whose versions can change numbers or behaviour, recorded beside the ones that
 # enter every job hash.
-PACKAGES = ("numpy", "scipy", "scikit-learn", "pandas", "optuna", "joblib", "dask", "distributed")
+PACKAGES = (
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "optuna",
+    "joblib",
+    "dask",
+    "distributed",
+    "opencv-python-headless",  # resamples augmented images
+)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,10 @@ def build_model(
     if not head.dense and head.dropout:
         x = keras.layers.Dropout(head.dropout, name="head_dropout")(x)
     units, activation = (1, "sigmoid") if head.output == "sigmoid" else (n_classes, "softmax")
-    outputs = keras.layers.Dense(units, activation=activation, name="head_output")(x)
+    # float32 output under mixed precision too: probabilities and the loss need its range.
+    outputs = keras.layers.Dense(units, activation=activation, name="head_output", dtype="float32")(
+        x
+    )
     return keras.Model(inputs, outputs, name=f"{backbone}_classifier")
 
 

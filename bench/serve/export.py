@@ -202,7 +202,7 @@ def _train(plan: Plan, job: FoldJob):
     from bench.train.seeding import seed_process
 
     suite = plan.suite
-    seed_process(suite.seed)
+    seed_process(suite.seed, deterministic=suite.protocol.deterministic)
     worker = Worker(suite=suite, pool=ModelPool(), artifacts=suite.artifacts_dir)
     _ensure_stage(plan, job.parent, worker)
     return train_fold(job, worker)

@@ -7,8 +7,8 @@ head's logit z becomes the two logits (-z/2, z/2), whose softmax is (1 - σ(z), 
 class has its own evidence. Maps are upsampled to the model's input size and scaled to
 [0, 1] per image.
 
-Everything is keras.ops except the gradient, which needs the backend's autodiff: TensorFlow's
-GradientTape; other backends get a one-line error.
+Everything is keras.ops except the gradient, which needs the backend's autodiff
+(``bench.models.gradients``: TensorFlow, torch and JAX).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from keras import ops
 
 from bench.errors import BenchError
 from bench.models.build import BACKBONE
+from bench.models.gradients import value_and_gradient
 from bench.models.preprocess import preprocess
 from bench.serve.bundle import Bundle
 from bench.serve.images import image_files, read_image
@@ -222,19 +223,9 @@ def _panel(ax, example: Example, heat, *, images, classes, names) -> None:
 
 def _gradients(cam: CamModel, x, onehot):
     """Feature maps and ∂(class score)/∂(feature maps), with the backend's autodiff."""
-    backend = keras.backend.backend()
-    if backend != "tensorflow":
-        raise BenchError(
-            f"Grad-CAM needs the tensorflow backend (KERAS_BACKEND={backend}); "
-            "rerun with KERAS_BACKEND=tensorflow"
-        )
-    import tensorflow as tf
-
     features = cam.features(x, training=False)
-    with tf.GradientTape() as tape:
-        tape.watch(features)
-        score = ops.sum(cam.logits(features) * onehot)
-    return features, tape.gradient(score, features)
+    _, gradient = value_and_gradient(lambda f: ops.sum(cam.logits(f) * onehot), features)
+    return features, gradient
 
 
 def _class_index(meta, name: str) -> int:

@@ -1,31 +1,43 @@
-"""On-the-fly augmentation of training batches (NumPy and SciPy, backend-agnostic).
+"""On-the-fly augmentation of training batches: draws vectorised over the batch, pixels
+resampled by OpenCV (compiled, and it releases the GIL, so loader threads run in parallel).
 
 Applied inside :class:`bench.train.batches.ShuffledBatches` to the current training data
 only — never before splitting, so no copy of a test image reaches training. Images are in
 raw pixel units [0, 255] here; the backbone's preprocessing runs after augmentation.
+
+Flips, rotation, shear, zoom and shifts compose into one affine map per image, so each
+image is resampled once. OpenCV's ``warpAffine`` over Pillow's affine transform: Pillow
+fills uncovered pixels only with a constant (no nearest, reflect or wrap), and measured on
+this package's benchmark (``benchmarks/pipeline.py``) OpenCV is the faster of the two.
 """
 
 from __future__ import annotations
 
-import math
+from functools import cache
 
 import numpy as np
 
 from bench.config.spec import AugmentSpec
 
-SCIPY_MODES = {
-    "nearest": "nearest",
-    "constant": "constant",
-    "reflect": "reflect",
-    "wrap": "grid-wrap",
-}
+# Keras ImageDataGenerator fill modes (SciPy's names) as OpenCV borders; "reflect" is
+# SciPy's half-sample reflection (d c b a | a b c d), OpenCV's BORDER_REFLECT.
+BORDERS = {"nearest": "BORDER_REPLICATE", "constant": "BORDER_CONSTANT",
+           "reflect": "BORDER_REFLECT", "wrap": "BORDER_WRAP"}  # fmt: skip
 
 
 def augment_batch(x: np.ndarray, spec: AugmentSpec, rng: np.random.Generator) -> np.ndarray:
-    """Random geometric and photometric transforms, one draw per image."""
-    out = np.empty_like(x)
-    for i, image in enumerate(x):
-        out[i] = _augment_image(image, spec, rng)
+    """Random geometric and photometric transforms, one draw per image.
+
+    Resampling keeps the input's dtype (uint8 pixels are interpolated and rounded by
+    OpenCV, at most half a grey level from the exact value, about twice as fast as in
+    float); brightness makes float32."""
+    matrices = affine_matrices(spec, rng, n=len(x), height=x.shape[1], width=x.shape[2])
+    out = x if matrices is None else _warp(x, matrices, spec.fill_mode)
+    if spec.brightness:
+        low, high = spec.brightness
+        gain = rng.uniform(low, high, size=len(x)).astype(np.float32)
+        out = out * gain[:, None, None, None]
+        np.clip(out, 0, 255, out=out)
     return out
 
 
@@ -40,46 +52,58 @@ def mixup(
     return mixed_x, mixed_y
 
 
-def _augment_image(image: np.ndarray, spec: AugmentSpec, rng: np.random.Generator) -> np.ndarray:
-    if spec.horizontal_flip and rng.random() < 0.5:
-        image = image[:, ::-1]
-    if spec.vertical_flip and rng.random() < 0.5:
-        image = image[::-1]
-    if spec.geometric:
-        image = _affine(image, spec, rng)
-    if spec.brightness:
-        low, high = spec.brightness
-        image = np.clip(image * rng.uniform(low, high), 0, 255)
-    return image
+def affine_matrices(
+    spec: AugmentSpec, rng: np.random.Generator, *, n: int, height: int, width: int
+) -> np.ndarray | None:
+    """Per image, the (2, 3) map from output (x, y) to input (x, y) pixel coordinates:
+    flips, then rotation, shear and zoom about the centre, then the shift. None when the
+    spec moves no pixel."""
+    flip_x = _flips(spec.horizontal_flip, rng, n)
+    flip_y = _flips(spec.vertical_flip, rng, n)
+    if not (spec.geometric or spec.horizontal_flip or spec.vertical_flip):
+        return None
+    angle = np.radians(rng.uniform(-spec.rotation, spec.rotation, n))
+    shear = np.radians(rng.uniform(-spec.shear, spec.shear, n))
+    zoom = rng.uniform(1 - spec.zoom, 1 + spec.zoom, n)
+    shift_y = rng.uniform(-spec.height_shift, spec.height_shift, n) * height
+    shift_x = rng.uniform(-spec.width_shift, spec.width_shift, n) * width
+    cos, sin = np.cos(angle), np.sin(angle)
+    # Rotation @ shear / zoom in (row, column) order, as Keras's ImageDataGenerator builds it.
+    top = np.stack([cos, -cos * np.sin(shear) - sin * np.cos(shear)], -1)
+    bottom = np.stack([sin, -sin * np.sin(shear) + cos * np.cos(shear)], -1)
+    rc = np.stack([top, bottom], -2) / zoom[:, None, None]
+    rc = np.stack([flip_y, flip_x], -1)[:, :, None] * rc  # flipped input coordinates
+    linear = rc[:, ::-1, ::-1]  # (row, column) → (x, y)
+    centre = np.array([(width - 1) / 2, (height - 1) / 2])
+    shift = np.stack([flip_x * shift_x, flip_y * shift_y], -1)
+    offset = centre - linear @ centre - shift
+    return np.concatenate([linear, offset[:, :, None]], axis=-1)
 
 
-def _affine(image: np.ndarray, spec: AugmentSpec, rng: np.random.Generator) -> np.ndarray:
-    """Rotate, shear, zoom and shift about the image centre in one resampling."""
-    from scipy import ndimage
+def _flips(enabled: bool, rng: np.random.Generator, n: int) -> np.ndarray:
+    """-1 where an image is flipped along that axis, else 1 (draws only when enabled)."""
+    return np.where(rng.random(n) < 0.5, -1.0, 1.0) if enabled else np.ones(n)
 
-    h, w = image.shape[:2]
-    angle = math.radians(rng.uniform(-spec.rotation, spec.rotation))
-    shear = math.radians(rng.uniform(-spec.shear, spec.shear))
-    zoom = rng.uniform(1 - spec.zoom, 1 + spec.zoom)
-    shift = np.array(
-        [
-            rng.uniform(-spec.height_shift, spec.height_shift) * h,
-            rng.uniform(-spec.width_shift, spec.width_shift) * w,
-        ]
-    )
-    rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
-    matrix = rotation @ np.array([[1, -math.sin(shear)], [0, math.cos(shear)]]) / zoom
-    centre = np.array([(h - 1) / 2, (w - 1) / 2])
-    offset = centre - matrix @ centre - shift
-    channels = [
-        ndimage.affine_transform(
-            image[..., c],
-            matrix,
-            offset=offset,
-            order=1,
-            mode=SCIPY_MODES[spec.fill_mode],
-            cval=0.0,
+
+def _warp(x: np.ndarray, matrices: np.ndarray, fill_mode: str) -> np.ndarray:
+    cv2 = _opencv()
+    height, width, channels = x.shape[1:]
+    border = getattr(cv2, BORDERS[fill_mode])
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    out = np.empty(x.shape, dtype=x.dtype)
+    for i, matrix in enumerate(matrices):
+        warped = cv2.warpAffine(
+            x[i], matrix, (width, height), flags=flags, borderMode=border, borderValue=0
         )
-        for c in range(image.shape[-1])
-    ]
-    return np.stack(channels, axis=-1)
+        out[i] = warped.reshape(height, width, channels)
+    return out
+
+
+@cache
+def _opencv():
+    """OpenCV, one thread per call: batches are parallel across loader threads instead
+    (OpenCV's own threads on top would oversubscribe the cores)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    return cv2

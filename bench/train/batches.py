@@ -1,7 +1,11 @@
-"""Training batches fed to Keras as a ``PyDataset``: seeded order, balancing, augmentation.
+"""Batches fed to Keras as ``PyDataset``s: seeded order, balancing, augmentation.
 
+Batches read their rows from the whole dataset's uint8 pixels (memory-mapped for file
+sources): a fold is an array of row numbers, never a copy of its images, and float
+conversion, augmentation and the backbone's preprocessing happen one batch at a time.
 Everything random here depends only on (seed, epoch, batch), never on the backend's global
-state, so a fit is reproducible whether its compiled model is new or reused.
+state or on which loader thread made the batch, so a fit is reproducible whether its
+compiled model is new or reused and however many threads prepare batches ahead.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ BALANCE = ("none", "class_weight", "oversample", "undersample")
 
 class ShuffledBatches(keras.utils.PyDataset):
     """Batches of (x, y) or, with class weights, (x, y, sample weight) from the training
-    part of one fold.
+    rows of one fold.
 
-    ``x`` holds raw pixels; ``prepare`` (the backbone's preprocessing) runs per batch after
-    augmentation. ``labels`` are the integer classes that balancing works on.
+    ``x`` holds raw pixels of the whole dataset, ``y`` its targets and ``labels`` its integer
+    classes (what balancing works on); ``rows`` are the training rows (default: all).
+    ``prepare`` (the backbone's preprocessing) runs per batch after augmentation;
+    ``workers`` threads prepare batches ahead of training.
     """
 
     def __init__(
@@ -34,14 +40,17 @@ class ShuffledBatches(keras.utils.PyDataset):
         batch_size: int,
         seed: int,
         prepare: Callable[[np.ndarray], np.ndarray],
+        rows: np.ndarray | None = None,
         augment: AugmentSpec | None = None,
         balance: str = "none",
+        workers: int = 1,
     ):
-        super().__init__()
+        super().__init__(workers=workers, max_queue_size=2 * workers)
         self.x, self.y, self.labels = x, y, labels
+        self.rows = np.arange(len(labels)) if rows is None else np.asarray(rows)
         self.batch_size, self.seed = batch_size, seed
         self.prepare, self.augment, self.balance = prepare, augment, balance
-        self.weights = class_weights(labels) if balance == "class_weight" else None
+        self.weights = class_weights(labels[self.rows]) if balance == "class_weight" else None
         self.epoch = 0
         self.order = self._epoch_order()
 
@@ -66,13 +75,40 @@ class ShuffledBatches(keras.utils.PyDataset):
 
     def _epoch_order(self) -> np.ndarray:
         rng = np.random.default_rng([self.seed, self.epoch])
+        labels = self.labels[self.rows]
         if self.balance == "oversample":
-            rows = oversample(self.labels, rng)
+            picked = oversample(labels, rng)
         elif self.balance == "undersample":
-            rows = undersample(self.labels, rng)
+            picked = undersample(labels, rng)
         else:
-            rows = np.arange(len(self.labels))
-        return rng.permutation(rows)
+            picked = np.arange(len(labels))
+        return self.rows[rng.permutation(picked)]
+
+
+class OrderedBatches(keras.utils.PyDataset):
+    """``rows`` of ``x`` in order, ``prepare``-d one batch at a time; with ``y``, (x, y)
+    pairs (validation), without, inputs only (prediction)."""
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray | None,
+        *,
+        rows: np.ndarray,
+        batch_size: int,
+        prepare: Callable[[np.ndarray], np.ndarray],
+    ):
+        super().__init__()
+        self.x, self.y, self.rows = x, y, np.asarray(rows)
+        self.batch_size, self.prepare = batch_size, prepare
+
+    def __len__(self) -> int:
+        return -(-len(self.rows) // self.batch_size)
+
+    def __getitem__(self, index: int):
+        rows = self.rows[index * self.batch_size : (index + 1) * self.batch_size]
+        x = self.prepare(self.x[rows])
+        return x if self.y is None else (x, self.y[rows])
 
 
 def class_weights(labels: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from bench.config.spec import AugmentSpec, HeadSpec
 from bench.models.build import BACKBONE, build_model, set_trainable
 from bench.models.optimizers import build_optimizer
 from bench.models.preprocess import preprocess
-from bench.train.batches import ShuffledBatches
+from bench.train.batches import OrderedBatches, ShuffledBatches
 from bench.train.seeding import seed_fit
 
 
@@ -36,6 +36,7 @@ class ModelKey:
     trainable: str
     optimizer: str
     optimizer_options: tuple
+    precision: str = "float32"  # Keras dtype policy the model is built under
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,14 @@ class FitSpec:
 
 @dataclass(frozen=True)
 class Arrays:
-    """Raw RGB pixels (float32, 0-255) and integer labels; validation drives early stopping."""
+    """A stage's raw pixels (uint8, 0-255, possibly memory-mapped; read per batch, never
+    copied whole), their integer labels, and the rows that train (``fit``) and drive early
+    stopping (``val``)."""
 
-    x: np.ndarray
-    y: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
+    images: np.ndarray
+    labels: np.ndarray
+    fit: np.ndarray
+    val: np.ndarray
 
 
 @dataclass
@@ -127,29 +130,33 @@ def fit_stage(
     schedule = keras.callbacks.LearningRateScheduler(
         lambda epoch: spec.learning_rate * spec.lr_decay**epoch
     )
-    head, classes = spec.key.head, spec.key.n_classes
+    y = targets(data.labels, spec.key.head, spec.key.n_classes)
+    prepare = partial(preprocess, mode=spec.preprocessing)
     batches = ShuffledBatches(
-        data.x,
-        targets(data.y, head, classes),
-        labels=data.y,
+        data.images,
+        y,
+        labels=data.labels,
+        rows=data.fit,
         batch_size=spec.batch_size,
         seed=spec.seed,
-        prepare=partial(preprocess, mode=spec.preprocessing),
+        prepare=prepare,
         augment=spec.augment,
         balance=spec.balance,
+        workers=loader_threads(spec.augment),
     )
-    statistics = PreciseBatchNorm(preprocess(data.x, spec.preprocessing))
+    validation = OrderedBatches(
+        data.images, y, rows=data.val, batch_size=spec.batch_size, prepare=prepare
+    )
+    statistics = PreciseBatchNorm(
+        OrderedBatches(data.images, None, rows=data.fit, batch_size=256, prepare=prepare)
+    )
     history = model.fit(
         batches,
         epochs=spec.epochs,
         shuffle=False,  # ShuffledBatches orders batches from its own seed
         callbacks=[statistics, stopper, schedule, *callbacks],
         verbose=0,
-        validation_data=(
-            preprocess(data.x_val, spec.preprocessing),
-            targets(data.y_val, head, classes),
-        ),
-        validation_batch_size=spec.batch_size,
+        validation_data=validation,
     )
     logs = {k: [float(v) for v in values] for k, values in history.history.items()}
     logs.pop("learning_rate", None)
@@ -169,26 +176,25 @@ class PreciseBatchNorm(keras.callbacks.Callback):
     would all judge a network that training never saw. Frozen BatchNorm layers keep theirs.
     """
 
-    def __init__(self, x: np.ndarray, *, batch_size: int = 256):
+    def __init__(self, chunks: OrderedBatches):
         super().__init__()
-        self.x = x
-        self.batch_size = batch_size
+        self.chunks = chunks
 
     def on_test_begin(self, logs=None) -> None:
-        recompute_batchnorm(self.model.get_layer(BACKBONE), self.x, batch_size=self.batch_size)
+        recompute_batchnorm(self.model.get_layer(BACKBONE), self.chunks)
 
 
-def recompute_batchnorm(backbone: keras.Model, x: np.ndarray, *, batch_size: int) -> None:
-    """Set trainable BatchNorm statistics to their mean over ``x`` in chunks (inputs ready)."""
+def recompute_batchnorm(backbone: keras.Model, chunks) -> None:
+    """Set trainable BatchNorm statistics to their mean over the prepared input ``chunks``."""
     layers = [layer for layer in _layers(backbone) if _is_trainable_batchnorm(layer)]
-    if not layers or not len(x):
+    if not layers or not len(chunks):
         return
     momenta = [layer.momentum for layer in layers]
     try:
-        for k, start in enumerate(range(0, len(x), batch_size)):
+        for k in range(len(chunks)):
             for layer in layers:
                 layer.momentum = k / (k + 1)  # a running mean of the chunks' statistics
-            backbone(x[start : start + batch_size], training=True)
+            backbone(chunks[k], training=True)
     finally:
         for layer, momentum in zip(layers, momenta, strict=True):
             layer.momentum = momentum
@@ -205,9 +211,29 @@ def _is_trainable_batchnorm(layer) -> bool:
     return isinstance(layer, keras.layers.BatchNormalization) and layer.trainable
 
 
-def predict_proba(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities (N, K); a one-unit sigmoid output becomes two columns."""
-    p = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+def loader_threads(augment: AugmentSpec | None) -> int:
+    """Threads preparing training batches ahead: augmented batches cost enough to gain
+    from them (OpenCV releases the GIL); plain ones are a gather and a scaling."""
+    return 2 if augment is not None else 1
+
+
+def predict_proba(
+    model: keras.Model,
+    images: np.ndarray,
+    *,
+    rows: np.ndarray,
+    preprocessing: str,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Class probabilities (N, K) of ``rows``; a one-unit sigmoid output becomes two columns."""
+    batches = OrderedBatches(
+        images,
+        None,
+        rows=rows,
+        batch_size=batch_size,
+        prepare=partial(preprocess, mode=preprocessing),
+    )
+    p = np.asarray(model.predict(batches, verbose=0), dtype=np.float64)
     if p.shape[1] == 1:
         p = np.hstack([1.0 - p, p])
     return p
@@ -231,6 +257,7 @@ def _fresh_model(spec: FitSpec) -> keras.Model:
     """The model as a fresh build under ``spec.seed`` would start, trainable rule applied."""
     key = spec.key
     seed_fit(spec.seed)
+    keras.config.set_dtype_policy(key.precision)  # the head's output layer stays float32
     model = build_model(
         key.backbone,
         image_size=key.image_size,

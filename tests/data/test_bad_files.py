@@ -75,18 +75,19 @@ def test_decompression_bomb(tree, monkeypatch):
 
 @pytest.mark.parametrize("damage", ["truncated", "foreign"])
 def test_damaged_cache_files_are_rebuilt_with_a_line(capsys, tree, private_cache, damage):
-    first = load_dataset(spec(f"folder:{tree}"), image_size=16)
-    entries = sorted(private_cache.rglob("*.u8"))
-    for entry in entries[:2]:
+    first = np.array(load_dataset(spec(f"folder:{tree}"), image_size=16).images)
+    # two per-file entries and the dataset file they are stacked into
+    entries = [*sorted(private_cache.rglob("*.u8"))[:2], *private_cache.rglob("*.pixels")]
+    for entry in entries:
         data = entry.read_bytes()
         # a foreign file of the same length: right size, no marker
         entry.write_bytes(data[:10] if damage == "truncated" else bytes(len(data)))
     forget()
     capsys.readouterr()
     second = load_dataset(spec(f"folder:{tree}"), image_size=16)
-    np.testing.assert_array_equal(first.images, second.images)
+    np.testing.assert_array_equal(first, second.images)
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "bench: 2 image-cache file(s) under" in err
+    assert err.count("\n") == 1 and "bench: 3 image-cache file(s) under" in err
     assert "were truncated or not written by bench; decoding those images again" in err
     forget()
     load_dataset(spec(f"folder:{tree}"), image_size=16)

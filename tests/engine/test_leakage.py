@@ -39,7 +39,7 @@ def test_test_fold_pixels_never_enter_training_validation_augmentation_or_tuning
     job = next(j for j in plan.fold_jobs if j.cell.strategy.name == "scratch")
     worker = Worker(suite=suite, pool=ModelPool(), artifacts=suite.artifacts_dir)
     clean = worker.inputs(suite.target)
-    poisoned = clean.copy()
+    poisoned = clean.astype(np.float32)
     poisoned[job.fold.test] = np.nan
     monkeypatch.setattr(worker, "inputs", lambda name: poisoned)
     trained = train_fold(job, worker)

@@ -216,3 +216,33 @@ def test_gpus_follow_cuda_visible_devices(monkeypatch):
     assert provenance.gpus() == (found[0],)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
     assert provenance.gpus() == ()
+
+
+def test_workers_sharing_a_gpu_get_equal_memory_bounds_and_too_many_are_refused(monkeypatch):
+    from bench.engine.executors import local
+    from bench.engine.executors.gpus import gpu_env, workers_on
+    from bench.engine.provenance import Gpu
+    from bench.errors import BenchError
+
+    h200 = (Gpu(id="GPU-aaa", index="0", name="H200", memory_mib=143771),)
+    two = (*h200, Gpu(id="GPU-bbb", index="1", name="H200", memory_mib=143771))
+    assert [workers_on(g, jobs=5, gpus=2) for g in (0, 1)] == [3, 2]
+    alone = gpu_env(0, jobs=2, devices=two)
+    assert alone == {"CUDA_VISIBLE_DEVICES": "GPU-aaa"}  # one worker per GPU: no bound
+    assert "BENCH_GPU_MEMORY_FRACTION" not in gpu_env(1, jobs=3, devices=two)  # alone on bbb
+    shared = [gpu_env(i, jobs=5, devices=two) for i in range(5)]
+    assert [env["BENCH_GPU_MEMORY_FRACTION"] for env in shared] == ["0.3000", "0.4500"] * 2 + [
+        "0.3000"
+    ]
+    assert all(env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false" for env in shared)
+    assert shared[1]["XLA_PYTHON_CLIENT_MEM_FRACTION"] == shared[1]["BENCH_GPU_MEMORY_FRACTION"]
+    monkeypatch.setattr(local, "gpus", lambda: h200)
+    eight = local.LocalExecutor(jobs=8, artifacts="unused", threads=1, max_jobs_per_worker=5)
+    assert set(eight.describe()["gpus"].values()) == {"GPU-aaa"}
+    assert {w.env["BENCH_GPU_MEMORY_FRACTION"] for w in eight._slots.values()} == {"0.1125"}
+    with pytest.raises(BenchError) as refused:
+        local.LocalExecutor(jobs=200, artifacts="unused", threads=1, max_jobs_per_worker=5)
+    assert str(refused.value) == (
+        "--jobs 200 puts 200 workers on GPU 0 (H200, 143771 MiB): 647 MiB each, below the "
+        "1024 MiB a worker needs; use --jobs 126 or fewer"
+    )

@@ -33,7 +33,7 @@ def _fit(trainable, start=None, seed=0, head=None):
     key = ModelKey("small_cnn", (), 16, 2, head, trainable, "adam", ())
     spec = FitSpec(key, "none", 1e-2, 1.0, 2, 8, 5, seed)
     return fit_stage(
-        spec, Arrays(x[:16], y[:16], x[16:], y[16:]), pool=ModelPool(), backbone_start=start
+        spec, Arrays(x, y, np.arange(16), np.arange(16, 24)), pool=ModelPool(), backbone_start=start
     )
 
 

@@ -80,3 +80,98 @@ def test_mixup_targets_are_convex_combinations():
     mx, my = mixup(x, y, 0.4, np.random.default_rng(5))
     assert mx.shape == x.shape and np.allclose(my.sum(axis=1), 1) and (my >= 0).all()
     assert not np.allclose(my, y)
+
+
+def _smooth_images(n: int, size: int = 24) -> np.ndarray:
+    """Smooth gradients and blobs, uint8, so resampling error stays small."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:size, 0:size] / size
+    images = []
+    for _ in range(n):
+        cy, cx = rng.uniform(0.3, 0.7, 2)
+        blob = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 0.05)
+        channels = [blob * rng.uniform(80, 200) + x * rng.uniform(0, 50) for _ in range(3)]
+        images.append(np.stack(channels, -1))
+    return np.clip(np.array(images), 0, 255).astype(np.uint8)
+
+
+def test_augmentation_matches_scipy_resampling_of_the_same_draws():
+    """OpenCV resamples exactly the affine map the draws describe (SciPy as reference)."""
+    from scipy import ndimage
+
+    from bench.train.augment import affine_matrices
+
+    x = _smooth_images(6)
+    spec = AugmentSpec(
+        rotation=30, width_shift=0.1, height_shift=0.2, shear=10, zoom=0.2,
+        horizontal_flip=True, vertical_flip=True, fill_mode="nearest",
+    )  # fmt: skip
+    out = augment_batch(x, spec, np.random.default_rng(4))
+    matrices = affine_matrices(spec, np.random.default_rng(4), n=6, height=24, width=24)
+    for image, matrix, got in zip(x, matrices, out):
+        linear, offset = matrix[::-1, 1::-1], matrix[::-1, 2]  # (x, y) → (row, column)
+        want = np.stack(
+            [
+                ndimage.affine_transform(
+                    image[..., c].astype(float), linear, offset=offset, order=1, mode="nearest"
+                )
+                for c in range(3)
+            ],
+            -1,
+        )
+        assert np.abs(got - want).mean() < 0.3 and np.abs(got - want).max() < 4
+
+
+def test_flips_alone_move_pixels_exactly():
+    x = _smooth_images(16)
+    out = augment_batch(x, AugmentSpec(horizontal_flip=True), np.random.default_rng(2))
+    flipped = [np.array_equal(o, i[:, ::-1]) for o, i in zip(out, x)]
+    kept = [np.array_equal(o, i) for o, i in zip(out, x)]
+    assert all(f != k for f, k in zip(flipped, kept)) and 3 <= sum(flipped) <= 13
+
+
+@pytest.mark.parametrize(
+    ("mode", "corner"), [("constant", 0.0), ("nearest", 10.0), ("wrap", 250.0)]
+)
+def test_fill_modes_fill_uncovered_pixels(mode, corner):
+    x = np.full((1, 8, 8, 1), 10, dtype=np.uint8)
+    x[0, -1, -1] = 250  # the pixel a wrap-around reaches first
+    spec = AugmentSpec(width_shift=0.125, height_shift=0.125, fill_mode=mode)
+    rng = type("Max", (), {"uniform": lambda self, lo, hi, n: np.full(n, float(hi))})()
+    out = augment_batch(x, spec, rng)
+    assert out[0, 0, 0, 0] == pytest.approx(corner)  # shifted by one pixel down and right
+
+
+def test_loader_threads_give_the_batches_indexing_gives():
+    """Background threads prepare batches ahead; what they hand over does not depend on it."""
+    from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
+
+    x = _smooth_images(40)
+    labels = np.arange(40) % 2
+    spec = AugmentSpec(rotation=15, zoom=0.1, horizontal_flip=True, brightness=(0.8, 1.2))
+
+    def batches(workers):
+        return ShuffledBatches(
+            x,
+            np.eye(2, dtype=np.float32)[labels],
+            labels=labels,
+            rows=np.arange(4, 40),
+            batch_size=8,
+            seed=5,
+            prepare=lambda a: a,
+            augment=spec,
+            workers=workers,
+        )
+
+    direct = batches(1)
+    expected = [direct[i][0] for i in range(len(direct))]
+    adapter = PyDatasetAdapter(batches(2), shuffle=False)
+    for _ in range(2):  # the second epoch draws again, the same way on both sides
+        adapter.on_epoch_begin()
+        got = [batch[0] for batch in adapter.get_numpy_iterator()]
+        adapter.on_epoch_end()
+        assert len(got) == len(expected) == 5
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)
+        direct.on_epoch_end()
+        expected = [direct[i][0] for i in range(len(direct))]

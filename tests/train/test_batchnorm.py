@@ -15,7 +15,7 @@ def _model():
 def test_trainable_batchnorm_gets_the_mean_and_variance_of_all_inputs():
     backbone = _model().get_layer(BACKBONE)
     x = np.random.default_rng(0).uniform(0, 1, (40, 16, 16, 3)).astype("float32")
-    recompute_batchnorm(backbone, x, batch_size=10)  # four chunks, averaged
+    recompute_batchnorm(backbone, [x[i : i + 10] for i in range(0, 40, 10)])  # four, averaged
     bn1 = backbone.get_layer("bn1")
     conv1 = keras.Model(backbone.input, backbone.get_layer("conv1").output)
     features = np.asarray(conv1(x)).reshape(4, -1, bn1.moving_mean.shape[0])
@@ -29,5 +29,6 @@ def test_frozen_batchnorm_keeps_its_statistics():
     set_trainable(model, "last:3")  # bn1..bn3 frozen
     backbone = model.get_layer(BACKBONE)
     before = backbone.get_layer("bn1").moving_mean.numpy().copy()
-    recompute_batchnorm(backbone, np.ones((8, 16, 16, 3), "float32"), batch_size=4)
+    ones = np.ones((4, 16, 16, 3), "float32")
+    recompute_batchnorm(backbone, [ones, ones])
     np.testing.assert_array_equal(backbone.get_layer("bn1").moving_mean.numpy(), before)

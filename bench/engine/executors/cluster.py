@@ -136,21 +136,27 @@ def run_on_worker(task: Task, parent: bytes | None, *, max_jobs: int, threads: i
     if parent is not None:
         write_artifact(cache, task.job.parent, parent)
     task = replace(task, artifacts=str(cache))
-    process = _job_process(threads)
+    process = _job_process(threads, task.backend)
     outcome = process.finished(process.submit(task), task, max_jobs=max_jobs)
     if task.kind != "stage" or outcome.error or outcome.fatal:
         return outcome
     return replace(outcome, weights=Path(outcome.result[0]).read_bytes())
 
 
-def _job_process(threads: int) -> WorkerProcess:
-    """This Dask worker thread's job process, with ``threads`` TensorFlow threads."""
+def _job_process(threads: int, backend: str) -> WorkerProcess:
+    """This Dask worker thread's job process, with ``threads`` TensorFlow threads and the
+    Keras backend the coordinator planned for (a process on another backend is replaced)."""
+    env = {**thread_env(threads), "KERAS_BACKEND": backend}
+    current = getattr(_local, "process", None)
+    if current is not None and current.env != env:
+        current.retire()
+        _local.process = None
     if getattr(_local, "process", None) is None:
         # Dask's nanny starts workers as daemonic processes, which multiprocessing forbids to
         # have children lest they outlive them; a job process exits with its parent anyway.
         multiprocessing.current_process().daemon = False
         name = threading.current_thread().name
-        _local.process = WorkerProcess(name, thread_env(threads), idle_timeout=IDLE_TIMEOUT)
+        _local.process = WorkerProcess(name, env, idle_timeout=IDLE_TIMEOUT)
     return _local.process
 
 

@@ -9,8 +9,8 @@ process takes a job, and Python 3.11's ``max_tasks_per_child`` can deadlock: cpy
 - TensorFlow and OpenMP threads fixed to ``threads`` (default 1: a job's numbers depend on
   its thread count, which is part of its identity, so it must not follow N);
 - one GPU per worker (``CUDA_VISIBLE_DEVICES``, by UUID from ``nvidia-smi``) where GPUs
-  exist; when workers outnumber GPUs they share them and TensorFlow allocates GPU memory
-  on demand instead of all of it.
+  exist; when workers outnumber GPUs they share them, each held to its share of the GPU's
+  memory (``bench.engine.executors.gpus``).
 
 A worker process is retired after ``max_jobs_per_worker`` jobs and the next job starts a
 fresh one, so memory cannot creep over hundreds of fits. A worker that dies (out of
@@ -29,6 +29,7 @@ import time
 from joblib.externals.loky import process_executor
 from joblib.externals.loky.process_executor import BrokenProcessPool, ProcessPoolExecutor
 
+from bench.engine.executors.gpus import check_gpu_share, gpu_env
 from bench.engine.executors.task import Outcome, Task, lost, run_task
 from bench.engine.identity import DEFAULT_THREADS
 from bench.engine.provenance import gpus
@@ -93,6 +94,7 @@ class LocalExecutor:
         self.threads = threads or DEFAULT_THREADS
         self.max_jobs_per_worker = max_jobs_per_worker
         self.devices = gpus()
+        check_gpu_share(jobs, self.devices)
         self._slots = {
             f"worker-{i}": WorkerProcess(f"worker-{i}", self._env(i, jobs)) for i in range(jobs)
         }
@@ -137,9 +139,7 @@ class LocalExecutor:
     def _env(self, index: int, jobs: int) -> dict[str, str]:
         env = thread_env(self.threads)
         if self.devices:
-            env["CUDA_VISIBLE_DEVICES"] = self.devices[index % len(self.devices)].id
-            if jobs > len(self.devices):
-                env["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
+            env.update(gpu_env(index, jobs=jobs, devices=self.devices))
         return env
 
 

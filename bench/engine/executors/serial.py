@@ -25,7 +25,7 @@ class SerialExecutor:
         from bench.train.fit import ModelPool
         from bench.train.seeding import seed_process
 
-        seed_process(suite.seed)
+        seed_process(suite.seed, deterministic=suite.protocol.deterministic)
         self.artifacts = str(suite.artifacts_dir)
         self.threads = threads
         self.worker = Worker(

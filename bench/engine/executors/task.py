@@ -39,6 +39,7 @@ class Task:
     function: str  # "module:name" of a function (job, worker) -> result
     reuse: bool  # share compiled models between jobs of a worker
     artifacts: str | None  # stage weights directory; None: the Dask worker picks its own
+    backend: str = "tensorflow"  # the Keras backend the job was planned for
 
     @property
     def kind(self) -> str:
@@ -70,7 +71,10 @@ def job_kind(job: StageJob | FoldJob) -> str:
 def make_task(job: StageJob | FoldJob, *, suite: Suite, reuse: bool, artifacts: str | None):
     """The task of ``job``, naming the function :data:`JOB_FUNCTIONS` gives for its kind."""
     function = JOB_FUNCTIONS[job_kind(job)]
-    return Task(job=job, suite=suite, function=function, reuse=reuse, artifacts=artifacts)
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    return Task(
+        job=job, suite=suite, function=function, reuse=reuse, artifacts=artifacts, backend=backend
+    )
 
 
 def describe_error(exc: BaseException) -> str:
@@ -126,9 +130,10 @@ def _worker(task: Task):
     if getattr(_state, "key", None) != key:
         from bench.engine.execute import Worker
         from bench.train.fit import ModelPool
-        from bench.train.seeding import seed_process
+        from bench.train.seeding import bound_gpu_memory, seed_process
 
-        seed_process(task.suite.seed)
+        bound_gpu_memory()
+        seed_process(task.suite.seed, deterministic=task.suite.protocol.deterministic)
         pool = ModelPool(reuse=task.reuse)
         _state.worker = Worker(suite=task.suite, pool=pool, artifacts=Path(task.artifacts))
         _state.key = key

@@ -27,6 +27,10 @@ FREE = {
     "--examples",
     "--factor",
     "--suite",
+    "--across",
+    "--results",
+    "--backend",
+    "--uri",
 }
 
 

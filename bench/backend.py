@@ -9,7 +9,7 @@ then TensorFlow. Nothing here imports Keras or a backend.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.machinery
 import os
 import sys
 
@@ -30,7 +30,9 @@ def activate(backend: str) -> str:
     workers; a :class:`BenchError` names the fix otherwise."""
     if backend not in BACKENDS:
         raise BenchError(f"unknown backend '{backend}'; use one of {', '.join(BACKENDS)}")
-    if importlib.util.find_spec(BACKENDS[backend]) is None:
+    # PathFinder, not importlib.util.find_spec: that would consume the finder that keeps
+    # TensorFlow's import quiet (bench.quiet) without importing anything.
+    if importlib.machinery.PathFinder.find_spec(BACKENDS[backend]) is None:
         raise BenchError(
             f"backend '{backend}' is not installed; install it (pip install "
             f"{_package(backend)}) or choose another with --backend"

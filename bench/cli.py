@@ -409,9 +409,12 @@ def _load(args):
     """The suite, with its Keras backend chosen (before Keras is imported) and checked."""
     from bench.backend import activate, check_precision, choose_backend
     from bench.config import load_suite
+    from bench.engine.identity import DEFAULT_THREADS, thread_env
     from bench.engine.provenance import gpus
 
     suite = load_suite(args.suite, profile=args.profile)
+    # before anything in this process starts TensorFlow: jobs train with a fixed thread count
+    os.environ.update(thread_env(getattr(args, "threads", None) or DEFAULT_THREADS))
     backend = activate(choose_backend(getattr(args, "backend", None), suite.backend))
     check_precision(suite.train.precision, backend=backend, has_gpu=bool(gpus()))
     return dataclasses.replace(suite, backend=backend)  # the one the jobs' identity names

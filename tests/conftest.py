@@ -11,8 +11,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Tests train in this process as a serial `bench run` does: with the default thread count,
 # which must be set before TensorFlow is imported.
-from bench.engine.executors.local import thread_env
-from bench.engine.identity import DEFAULT_THREADS
+from bench.engine.identity import DEFAULT_THREADS, thread_env
 
 os.environ.update(thread_env(DEFAULT_THREADS))
 

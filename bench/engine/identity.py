@@ -44,6 +44,16 @@ TRAINING_CODE = (
 PACKAGE = Path(__file__).resolve().parents[1]
 
 
+def thread_env(threads: int) -> dict[str, str]:
+    """Environment that fixes TensorFlow's and OpenMP's threads (read when they start)."""
+    value = str(threads)
+    return {
+        "TF_NUM_INTRAOP_THREADS": value,
+        "TF_NUM_INTEROP_THREADS": value,
+        "OMP_NUM_THREADS": value,
+    }
+
+
 def backend() -> str:
     return os.environ.get("KERAS_BACKEND", "tensorflow")
 

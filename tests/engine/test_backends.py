@@ -3,6 +3,7 @@ trains without TensorFlow installed."""
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import json
 import sqlite3
@@ -160,9 +161,11 @@ def test_unknown_backend_is_one_line_and_exit_2(tmp_path, capsys, args, message)
 
 
 def test_missing_backend_names_the_install(monkeypatch):
-    real = importlib.util.find_spec
+    real = importlib.machinery.PathFinder.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real(name, *a)
+        importlib.machinery.PathFinder,
+        "find_spec",
+        lambda name, *a: None if name == "jax" else real(name, *a),
     )
     with pytest.raises(BenchError, match=r"backend 'jax' is not installed; install it \(pip"):
         activate("jax")

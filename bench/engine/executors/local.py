@@ -31,7 +31,7 @@ from joblib.externals.loky.process_executor import BrokenProcessPool, ProcessPoo
 
 from bench.engine.executors.gpus import check_gpu_share, gpu_env
 from bench.engine.executors.task import Outcome, Task, lost, run_task
-from bench.engine.identity import DEFAULT_THREADS
+from bench.engine.identity import DEFAULT_THREADS, thread_env
 from bench.engine.provenance import gpus
 from bench.quiet import quiet_tensorflow
 
@@ -141,16 +141,6 @@ class LocalExecutor:
         if self.devices:
             env.update(gpu_env(index, jobs=jobs, devices=self.devices))
         return env
-
-
-def thread_env(threads: int) -> dict[str, str]:
-    """Environment that caps TensorFlow's and OpenMP's threads (read when TF is imported)."""
-    value = str(threads)
-    return {
-        "TF_NUM_INTRAOP_THREADS": value,
-        "TF_NUM_INTEROP_THREADS": value,
-        "OMP_NUM_THREADS": value,
-    }
 
 
 def usable_cores() -> int:

@@ -25,8 +25,9 @@ from bench.hashing import content_hash
 # on how many jobs run at once (serial, --jobs N and Dask agree bit for bit).
 DEFAULT_THREADS = 1
 
-# Libraries whose versions can change a trained model's numbers (the backend is added).
-LIBRARIES = ("keras", "numpy", "scipy", "pillow", "scikit-learn")
+# Libraries whose versions can change a trained model's numbers (the backend is added;
+# OpenCV resamples augmented images).
+LIBRARIES = ("keras", "numpy", "scipy", "pillow", "opencv-python-headless", "scikit-learn")
 
 # bench's code that trains and scores a job, relative to the package: an edit of any of it
 # invalidates stored jobs. The report, statistics and CLI are left out on purpose.

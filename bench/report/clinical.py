@@ -45,7 +45,7 @@ from bench.stats.cluster_bootstrap import BootstrapInterval, cluster_bootstrap_c
 
 N_BOOT = 1000
 CONFIDENCE = 0.95
-MAX_CELLS = 40  # the best cells of the leaderboard get clinical tables (bootstraps cost)
+MAX_CELLS = 12  # the best cells of the leaderboard get clinical tables (bootstraps cost)
 
 
 @dataclass(frozen=True)

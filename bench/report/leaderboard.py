@@ -227,19 +227,27 @@ def ranges_table(board: Leaderboard, *, decimals: int = 3, caption: str = "") ->
     )
 
 
-def render_markdown(board: Leaderboard, *, decimals: int = 3) -> str:
+def render_markdown(
+    board: Leaderboard, *, decimals: int = 3, costs: pd.DataFrame | None = None
+) -> str:
     """The leaderboard as a GitHub-flavoured markdown table, with a legend line for marks."""
-    return to_markdown(leaderboard_table(board, decimals=decimals))
+    return to_markdown(leaderboard_table(board, decimals=decimals, costs=costs))
 
 
 def render_latex(
-    board: Leaderboard, *, decimals: int = 3, caption: str | None = None, label: str | None = None
+    board: Leaderboard,
+    *,
+    decimals: int = 3,
+    caption: str | None = None,
+    label: str | None = None,
+    costs: pd.DataFrame | None = None,
 ) -> str:
     """The leaderboard as a booktabs ``table`` float; needs only ``\\usepackage{booktabs}``.
 
     The caption is plain text (escaped); the label is used as given.
     """
-    return to_latex(leaderboard_table(board, decimals=decimals, caption=caption or ""), label=label)
+    table = leaderboard_table(board, decimals=decimals, caption=caption or "", costs=costs)
+    return to_latex(table, label=label)
 
 
 def label_headers(factors: tuple[str, ...]) -> tuple[str, ...]:

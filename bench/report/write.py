@@ -18,6 +18,7 @@ from bench.config.spec import Suite
 from bench.errors import BenchError, StatsError
 from bench.metrics import LOWER_IS_BETTER
 from bench.report.appendix import folds_csv
+from bench.report.cost import cell_costs
 from bench.report.document import Analysis, Document, build_document
 from bench.report.figures import (
     EXAMPLES,
@@ -82,17 +83,17 @@ def write_report(
         figures=figures,
         examples=_examples(out / "figures"),
     )
-    board = analysis.board
+    board, costs = analysis.board, cell_costs(inputs)
     files = [
         _write(out / "report.md", markdown_document(document)),
-        _write(out / "leaderboard.md", render_markdown(board)),  # the table alone, to paste
+        _write(out / "leaderboard.md", render_markdown(board, costs=costs)),  # alone, to paste
         _write(
             out / "folds.csv",
             folds_csv(inputs.scores, inputs.folds, metrics=board.metrics, factors=board.factors),
         ),
     ]
     if request.latex:
-        files += _latex_files(out, target, analysis, document)
+        files += _latex_files(out, target, analysis, document, costs)
     if request.html:
         page = html_document(
             document, figures_dir=out / "figures", data=page_data(inputs, analysis.board)
@@ -154,7 +155,7 @@ def _selection(inputs: ReportInputs, board) -> SelectionEstimate | str | None:
 
 
 def _latex_files(
-    out: Path, target: ReportTarget, analysis: Analysis, document: Document
+    out: Path, target: ReportTarget, analysis: Analysis, document: Document, costs
 ) -> list[Path]:
     caption = (
         f"{target.description or target.name}. Mean ± sd over outer test folds × repeats; "
@@ -163,7 +164,12 @@ def _latex_files(
     files = [
         _write(
             out / "leaderboard.tex",
-            render_latex(analysis.board, caption=caption, label=f"tab:{target.name}-leaderboard"),
+            render_latex(
+                analysis.board,
+                caption=caption,
+                label=f"tab:{target.name}-leaderboard",
+                costs=costs,
+            ),
         )
     ]
     if analysis.comparisons.comparisons:

@@ -33,9 +33,9 @@ def test_backbone_trains_through_every_builtin_trainable_rule(backbone):
     info = BACKBONES[backbone]
     size = info.min_size
     rng = np.random.default_rng(0)
-    x = rng.uniform(0, 255, (8, size, size, 3)).astype(np.float32)
+    x = rng.integers(0, 256, (8, size, size, 3), dtype=np.uint8)
     y = np.array([0, 1] * 4)
-    data = Arrays(x[:6], y[:6], x[6:], y[6:])
+    data = Arrays(x, y, fit=np.arange(6), val=np.arange(6, 8))
     pool = ModelPool()
     for rule in RULES:
         spec = FitSpec(

@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 
 from bench.config import load_suite
+from bench.data.sources import load_dataset
 from bench.engine.execute import Worker, train_fold
 from bench.engine.plan import make_plan
 from bench.errors import DataError
-from bench.train.fit import ModelPool
+from bench.metrics import youden_threshold
+from bench.train.fit import ModelPool, predict_proba
 
 AUGMENTED_TUNED = """
 [augmentation]
@@ -32,7 +34,11 @@ def test_test_fold_pixels_never_enter_training_validation_augmentation_or_tuning
     augmentation sources or tuning trials would make a loss NaN."""
     suite = load_suite(
         write_suite(
-            AUGMENTED_TUNED, replace={'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]'}
+            AUGMENTED_TUNED,
+            replace={
+                'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]',
+                "validation = 0.25": 'validation = 0.25\nthreshold = "youden"',
+            },
         )
     )
     plan = make_plan(suite)
@@ -46,6 +52,13 @@ def test_test_fold_pixels_never_enter_training_validation_augmentation_or_tuning
     losses = np.concatenate([h["loss"] + h["val_loss"] for h in trained.histories.values()])
     assert np.isfinite(losses).all() and np.isfinite(trained.threshold)
     assert set(trained.params) == {"learning_rate"}
+    # Youden's threshold comes from the inner validation predictions alone
+    labels = load_dataset(suite.datasets[suite.target], image_size=suite.image_size).labels
+    proba_val = predict_proba(
+        trained.model, poisoned, rows=job.fold.val, preprocessing=trained.preprocessing
+    )
+    assert trained.threshold == youden_threshold(labels[job.fold.val], proba_val[:, 1])
+    assert all(np.isfinite(v) for v in trained.val_scores.values())
 
 
 def test_pretraining_pool_containing_target_images_is_refused(write_suite):

@@ -118,7 +118,8 @@ def test_predictions_are_one_row_per_test_sample(results):
 def test_histories_hold_fold_and_shared_stage_curves(results):
     histories = results.histories()
     shared = histories[histories["kind"] == "stage"]
-    assert len(shared) == 2 * 2 * 3  # two stages × (loss, val_loss) × 3 epochs
+    # two stages × (loss, val_loss, val_accuracy) × 3 epochs, and each stage's val_chance
+    assert len(shared) == 2 * (3 * 3 + 1)
     assert shared["cell"].isna().all()
     folds = histories[histories["kind"] == "fold"]
     assert set(folds["stage"]) == {"target"}

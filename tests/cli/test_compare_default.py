@@ -34,5 +34,3 @@ def test_an_explicit_test_is_named_too(tmp_path, monkeypatch, capsys):
     build_store(tiny_target(tmp_path).store_path)
     assert main([*ARGS, "--test", "paired_t"]) == 0
     assert "test: paired t-test" in capsys.readouterr().err
-    assert main([*ARGS, "--metric", "aucc"]) == 2
-    assert "--metric aucc: not in the stored scores" in capsys.readouterr().err

@@ -315,6 +315,7 @@ MUTATIONS = {
     "suite.pool": (put("suite.pool", "pool2"), stages_named("pool")),
     "suite.intermediate": (put("suite.intermediate", "cells2"), stages_named("inter")),
     "suite.seed": (put("suite.seed", 4), everything),
+    "suite.backend": (put("suite.backend", "torch"), everything),
     "suite.image_size": (put("suite.image_size", 40), everything),
     "suite.results": (put("suite.results", "elsewhere/results"), nothing),
     "suite.reports": (put("suite.reports", "elsewhere/reports"), nothing),
@@ -385,6 +386,7 @@ MUTATIONS = {
         put("train.lr_decay", 0.9),
         lambda p: folds(p) | stages_named("pool")(p) | stages_named("pretrain")(p),
     ),
+    "train.precision": (put("train.precision", "mixed_bfloat16"), everything),
     "train.patience": (
         put("train.patience", 3),
         lambda p: folds(p) | stages_named("pool")(p) | stages_named("pretrain")(p),
@@ -444,6 +446,7 @@ MUTATIONS = {
     "protocol.validation": (put("protocol.validation", 0.4), everything),
     "protocol.threshold": (put("protocol.threshold", "youden"), folds),
     "protocol.leakage": (put("protocol.leakage", "warn"), nothing),
+    "protocol.deterministic": (put("protocol.deterministic", False), everything),
     **{
         f"augmentation.{key}": (put(f"augmentation.{key}", value), folds)
         for key, value in {

@@ -107,7 +107,7 @@ def test_a_run_warns_when_a_shared_stage_ends_near_chance(write_suite):
     warnings = [line for line in summary.lines() if line.startswith("warning: shared stage")]
     assert len(warnings) == 1
     assert "small_cnn/adam/pretrain:natural ended near chance, validation accuracy" in warnings[0]
-    assert "against chance 0.12" in warnings[0]
+    assert "against chance 0.14" in warnings[0]  # the most frequent class of the held-out patients
     assert set(summary.one_class_folds) == _one_class_folds_stored(suite.store_path)
 
 

@@ -110,7 +110,8 @@ def column(rows, headers, name) -> list[float]:
 def test_page_stands_alone(page):
     text = page.read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # no CDN, no network
-    assert text.count('<img src="data:image/png;base64,') == 8  # every figure inline
+    # every figure inline (one dataset: no critical-difference diagram)
+    assert text.count('<img src="data:image/png;base64,') == 7
     assert 'id="bench-data"' in text
 
 

@@ -143,7 +143,7 @@ def test_untuned_results_have_no_hyperparameter_section(report):
 
 def test_html_embeds_tables_and_figures(report):
     page = report["report.html"].read_text(encoding="utf-8")
-    assert page.count("<table>") == 12  # 7 + 4 clinical + per-fold per-class
+    assert page.count("<table>") == 13  # 7 + shared stages + 4 clinical + per-fold per-class
     assert '<img src="data:image/png;base64,' in page and 'src="figures/' not in page
     assert "<strong>0.810 ± 0.015 ↑</strong>" in page
 

@@ -26,8 +26,18 @@ from bench.hashing import content_hash
 DEFAULT_THREADS = 1
 
 # Libraries whose versions can change a trained model's numbers (the backend is added;
-# OpenCV resamples augmented images).
-LIBRARIES = ("keras", "numpy", "scipy", "pillow", "opencv-python-headless", "scikit-learn")
+# OpenCV resamples augmented images; CUDA and cuDNN as pip installs them for a GPU, "absent"
+# elsewhere — torch's own CUDA build is in its version string).
+LIBRARIES = (
+    "keras",
+    "numpy",
+    "scipy",
+    "pillow",
+    "opencv-python-headless",
+    "scikit-learn",
+    "nvidia-cuda-runtime-cu12",
+    "nvidia-cudnn-cu12",
+)
 
 # bench's code that trains and scores a job, relative to the package: an edit of any of it
 # invalidates stored jobs. The report, statistics and CLI are left out on purpose.

@@ -232,11 +232,8 @@ class Store:
 
     # jobs -------------------------------------------------------------------------------
     def job_statuses(self, jobs: Iterable[str]) -> dict[str, str]:
-        wanted = list(jobs)
         rows = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(jobs):
             rows += self.db.execute(
                 f"SELECT hash, status FROM jobs WHERE hash IN ({marks})", chunk
             ).fetchall()
@@ -365,11 +362,8 @@ class Store:
     def job_inputs(self, labels: Iterable[str], *, profile: str) -> dict[str, tuple]:
         """(hash, status, inputs) of the newest stored job of each label planned under
         ``profile`` (another profile's job of the same label is not an earlier version)."""
-        wanted = list(labels)
         found = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(labels):
             rows = self.db.execute(
                 "SELECT DISTINCT j.label, j.hash, j.status, j.inputs, j.started FROM jobs j "
                 f"JOIN plan p ON p.job = j.hash WHERE p.profile = ? AND j.label IN ({marks}) "
@@ -379,6 +373,7 @@ class Store:
             for label, job, status, inputs, _ in rows:
                 found[label] = (job, status, json.loads(inputs) if inputs else {})
         return found
+
     def record_patients(self, *, dataset: str, rows: Iterable[tuple[str, str]]) -> None:
         """(sample, patient) of a dataset's images, for patient-level bootstrap intervals."""
         with self.transaction():
@@ -443,6 +438,14 @@ class _Transaction:
     def __exit__(self, kind, value, traceback):
         self.db.execute("ROLLBACK" if kind else "COMMIT")
         return False
+
+
+def _chunks(items: Iterable[str], size: int = 500):
+    """``items`` in chunks small enough for one ``IN (...)`` query, with their placeholders."""
+    wanted = list(items)
+    for start in range(0, len(wanted), size):
+        chunk = wanted[start : start + size]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _filters(**columns) -> tuple[str, list]:

@@ -120,6 +120,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         backbones=raw.get("backbones", {}),
         optimizers=raw.get("optimizers", {}),
         augment_default="augmentation" in raw,
+        tuned="tuning" in raw,
         file=file,
     )
     return Suite(

@@ -178,6 +178,7 @@ class Cell:
     strategy: StrategySpec
     augment: bool = False  # apply [augmentation] to the target stages' training batches
     fraction: float = 1.0  # share of the labelled training patients used (learning curves)
+    settings: tuple[tuple[str, Any], ...] = ()  # setting axes: ("train.epochs", 10), ...
 
     @property
     def id(self) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bench.config.axes import cell_suite
 from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
 from bench.data.sources import fingerprint, load_dataset
 from bench.data.splits import Fold, check_splittable, make_folds, subsample
@@ -48,6 +49,7 @@ class StageJob:
     parent: str | None  # hash of the StageJob it starts from
     weights: str  # where the backbone starts when there is no parent
     seed: int
+    image_size: int
     inputs: dict = field(default_factory=dict, compare=False, repr=False)  # what the hash covers
 
     @property
@@ -131,7 +133,9 @@ def _plan(suite: Suite, *, share_stages: bool, threads: int) -> Plan:
                     suite, cell, stage_jobs, env, scope
                 )
             fold_jobs.append(
-                _fold_job(suite, cell, fold, target_stages, parent, weights, target, env)
+                _fold_job(
+                    cell_suite(suite, cell), cell, fold, target_stages, parent, weights, target, env
+                )
             )
     _check_inner_folds(suite, fold_jobs, target)
     _guard_leakage(suite, stage_jobs.values(), target.images)
@@ -145,10 +149,10 @@ def _plan(suite: Suite, *, share_stages: bool, threads: int) -> Plan:
 
 def _check_inner_folds(suite: Suite, jobs: list, target) -> None:
     """Inner k-fold tuning needs k patients of every class in every outer training set."""
-    k = suite.tuning.inner_folds if suite.tuning is not None else 1
-    if k < 2:
-        return
     for job in jobs:
+        k = cell_suite(suite, job.cell).tuning.inner_folds if suite.tuning is not None else 1
+        if k < 2:
+            continue
         train = np.concatenate([job.fold.train, job.fold.val])
         for index, name in enumerate(target.class_names):
             patients = len(np.unique(target.groups[train][target.labels[train] == index]))
@@ -197,7 +201,9 @@ class LeakageWarning(UserWarning):
 def _check_cells(suite: Suite) -> None:
     for cell in suite.cells:
         check_backbone(
-            cell.backbone, image_size=suite.image_size, options=dict(cell.backbone_options)
+            cell.backbone,
+            image_size=cell_suite(suite, cell).image_size,
+            options=dict(cell.backbone_options),
         )
         check_optimizer(cell.optimizer, options=dict(cell.optimizer_options))
         for stage in cell.strategy.stages:
@@ -224,10 +230,12 @@ def _shared_stages(
     """Register the cell's fold-independent stages; return where target stages start.
 
     A non-empty ``scope`` makes the stages private to it (used only to measure what sharing
-    saves: ``bench run --no-reuse`` retrains them for every fold).
+    saves: ``bench run --no-reuse`` retrains them for every fold). Shared stages see the
+    cell's setting axes except the target-only ones (bench/config/axes.py).
     """
+    shared = cell_suite(suite, cell, shared=True)
     parent, weights = (
-        _base(suite, cell, jobs, env, scope) if cell.strategy.init == "base" else (None, "none")
+        _base(shared, cell, jobs, env, scope) if cell.strategy.init == "base" else (None, "none")
     )
     stages = cell.strategy.stages
     first_target = next((i for i, s in enumerate(stages) if suite.target in s.data), None)
@@ -238,11 +246,11 @@ def _shared_stages(
         )
     for stage in stages[:first_target]:
         job = _stage_job(
-            suite,
+            shared,
             cell.backbone,
             cell.backbone_options,
             stage,
-            _hyper(suite, cell, stage),
+            _hyper(shared, cell, stage),
             parent,
             weights,
             env,
@@ -250,7 +258,8 @@ def _shared_stages(
         )
         jobs.setdefault(job.hash, job)
         parent = job.hash
-    resolved = tuple((s, _hyper(suite, cell, s)) for s in stages[first_target:])
+    own = cell_suite(suite, cell)
+    resolved = tuple((s, _hyper(own, cell, s)) for s in stages[first_target:])
     return parent, weights, resolved
 
 
@@ -299,6 +308,7 @@ def _stage_job(suite, backbone, options, stage, hyper, parent, weights, env, sco
         parent=parent,
         weights=weights,
         seed=seed,
+        image_size=suite.image_size,
         inputs=inputs,
     )
 

@@ -59,12 +59,12 @@ def setting_field(key: str, *, file: str, path: str = "") -> schema.Field | sche
             shape = shape.item
     if not _scalar(shape):
         raise ConfigError(
-            f"{where}: '{key}' is not a scalar setting (a table or a list); name one value, "
+            f"{where} is not a scalar setting but a table or a list; name one value, "
             'e.g. "train.learning_rate"'
         )
     reason = _fixed(key)
     if reason:
-        raise ConfigError(f"{where}: '{key}' cannot be an axis: it {reason}")
+        raise ConfigError(f"{where} cannot be an axis: '{key}' {reason}")
     return shape
 
 
@@ -135,10 +135,10 @@ def _descend(shape: Any, name: str, *, key: str, where: str) -> Any:
     if isinstance(shape, dict):
         known = [k for k in shape if k != "profiles"]
         raise ConfigError(
-            f"{where}: '{key}' names no setting ('{name}' is unknown"
-            f"{schema.suggest(name, known)}; known there: {', '.join(known)})"
+            f"{where} names no setting: '{name}' is unknown{schema.suggest(name, known)} "
+            f"(known there: {', '.join(known)})"
         )
-    raise ConfigError(f"{where}: '{key}' goes below a single value; drop what follows '{name}'")
+    raise ConfigError(f"{where} goes below a single value; drop '{name}' and what follows")
 
 
 def _scalar(shape: Any) -> bool:

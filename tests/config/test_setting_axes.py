@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bench.cli import main
@@ -148,3 +150,16 @@ def test_a_profiles_setting_axis_is_checked_under_its_path(write_suite):
     """)
     with pytest.raises(ConfigError, match=r"""'profiles\.sweep\.grid\."train\.epochs"\[0\]'"""):
         load_suite(path)
+
+
+@pytest.mark.parametrize("path", sorted(Path("suites").glob("*.toml")), ids=lambda p: p.stem)
+def test_suites_without_setting_axes_plan_from_the_suite_itself(path):
+    """No dotted key, no settings: every cell's view is the suite object, so existing cell
+    ids, job inputs and hashes stay as they were."""
+    suite = load_suite(path)
+    if any("." in factor for factor in suite.factors):
+        pytest.skip("the suite sweeps a setting")
+    assert all(c.settings == () for c in suite.cells)
+    assert all(
+        cell_suite(suite, c) is suite is cell_suite(suite, c, shared=True) for c in suite.cells
+    )

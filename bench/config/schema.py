@@ -334,7 +334,12 @@ SCHEMA = {
             }
         ),
     },
-    "report": {"metrics": ListOf(METRIC), "sort": METRIC, "baseline": NAME},
+    "report": {
+        "metrics": ListOf(METRIC),
+        "sort": METRIC,
+        "baseline": NAME,
+        "heatmap": ListOf(NAME),  # two grid axes; checked against the grid in load.py
+    },
     "regression": {
         "margins": Map(POSITIVE),
         "alpha": FRACTION,

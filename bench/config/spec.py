@@ -151,6 +151,7 @@ class ReportSpec:
     metrics: tuple[str, ...] = ("accuracy", "precision", "recall", "specificity", "f1", "auc")
     sort: str = "auc"
     baseline: str | None = None
+    heatmap: tuple[str, ...] = ()  # two axes (rows, columns) of the axis heatmap; () automatic
 
 
 @dataclass(frozen=True)

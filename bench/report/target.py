@@ -38,6 +38,7 @@ class ReportTarget:
     protocol: str | None = None
     classes: tuple[str, ...] | None = None
     base_cells: frozenset[str] | None = None
+    heatmap: tuple[str, ...] = ()  # rows and columns of the axis heatmap; () automatic
 
 
 def resolve_target(argument: str, *, profile: str | None = None) -> ReportTarget:
@@ -79,4 +80,5 @@ def target_from_suite(suite: Suite) -> ReportTarget:
         ),
         classes=tuple(classes) if classes else None,
         base_cells=frozenset(c.id for c in suite.cells if c.strategy.init == "base"),
+        heatmap=suite.report.heatmap,
     )

@@ -163,3 +163,21 @@ def test_suites_without_setting_axes_plan_from_the_suite_itself(path):
     assert all(
         cell_suite(suite, c) is suite is cell_suite(suite, c, shared=True) for c in suite.cells
     )
+
+
+def test_report_heatmap_names_two_axes_of_the_grid(write_suite):
+    grid = axes('"train.epochs" = [1, 2]')
+    path = write_suite('[report]\nheatmap = ["train.epochs", "optimizer"]\n', replace=grid)
+    assert load_suite(path).report.heatmap == ("train.epochs", "optimizer")
+    for heatmap, message in (
+        ('["train.epochs"]', r"'report.heatmap' must name two different grid axes"),
+        ('["train.epochs", "train.epochs"]', r"must name two different grid axes"),
+        (
+            '["train.epoch", "optimizer"]',
+            r"'report.heatmap' names 'train.epoch', which is not an axis of the grid; "
+            r"did you mean 'train.epochs'\?",
+        ),
+    ):
+        path = write_suite(f"[report]\nheatmap = {heatmap}\n", replace=grid, name="bad.toml")
+        with pytest.raises(ConfigError, match=message):
+            load_suite(path)

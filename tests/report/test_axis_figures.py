@@ -144,7 +144,7 @@ def test_rate_curves_average_each_epoch_over_the_jobs_that_reached_it(swept):
 
 
 def test_the_report_draws_both_figures_and_compares_along_a_setting(swept, monkeypatch):
-    files = write_report(swept, request=ReportRequest())
+    files = write_report(swept, request=ReportRequest(latex=True, html=True))
     figures = swept.out_dir / "figures"
     assert_not_blank(figures / "axis_heatmap.png")
     assert_not_blank(figures / "learning_rate_curves.png")
@@ -154,6 +154,9 @@ def test_the_report_draws_both_figures_and_compares_along_a_setting(swept, monke
     assert "one line per train.learning_rate" in text
     header = next(line for line in text.splitlines() if "train.learning_rate" in line)
     assert "| train.epochs" in header  # a leaderboard column per axis
+    latex = (swept.out_dir / "leaderboard.tex").read_text(encoding="utf-8")
+    assert r"train.learning\_rate" in latex
+    assert '"train.learning_rate"' in (swept.out_dir / "report.html").read_text(encoding="utf-8")
 
 
 def test_bench_compare_tests_levels_of_a_setting_axis(swept, monkeypatch, capsys):

@@ -149,9 +149,9 @@ class Field:
 
 
 def _metric_names() -> tuple[str, ...]:
-    from bench.metrics import METRICS, WEIGHTED_METRICS
+    from bench.metrics import ALL_METRICS
 
-    return (*METRICS, *WEIGHTED_METRICS)
+    return ALL_METRICS
 
 
 ANY = Anything()

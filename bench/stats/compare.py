@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bench.errors import StatsError
+from bench.metrics import higher_is_better
 from bench.stats.bayesian import bayes_correlated_t
 from bench.stats.corrected import corrected_t
 from bench.stats.effect import cohens_dz
@@ -41,7 +42,6 @@ from bench.stats.table import (
     check_finite,
     check_metric,
     check_unique_folds,
-    higher_is_better,
     levels_of,
     listing,
     resolve_factors,

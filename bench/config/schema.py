@@ -12,9 +12,20 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from bench.backend import BACKENDS, PRECISIONS
+from bench.config.spec import (
+    Activation,
+    BalanceMethod,
+    FillMode,
+    Init,
+    LabelMode,
+    Leakage,
+    Output,
+    ParamKind,
+    Pruner,
+)
 from bench.errors import ConfigError
 
 Number = (int, float)
@@ -168,22 +179,19 @@ SHARE = Field(float, Range(0, 1, open_high=True))  # 0 allowed: off
 PROBABILITY = Field(float, Range(0, 1))
 METRIC = Field(str, Choice(_metric_names))
 
-OUTPUTS = ("softmax", "sigmoid")
-LABEL_MODES = ("labels", "origin")
-ACTIVATIONS = (
-    "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish",
-    "tanh", "sigmoid", "softplus", "softsign", "linear",
-)  # fmt: skip
+OUTPUTS = get_args(Output)
+LABEL_MODES = get_args(LabelMode)
+ACTIVATIONS = get_args(Activation)
 TRAINABLE = Pattern(
     r"all|head|(last|all_but_last|freeze_first):[1-9][0-9]*",
     'use "all", "head", "last:N", "all_but_last:N" or "freeze_first:N" (N >= 1)',
 )
 RESIZE_MODES = ("stretch", "pad")
 BAD_IMAGE_MODES = ("error", "skip")
-FILL_MODES = ("nearest", "constant", "reflect", "wrap")  # scipy.ndimage's
-BALANCE_METHODS = ("none", "class_weight", "oversample", "undersample")
-PRUNERS = ("median", "none")
-PARAM_TYPES = ("float", "int", "categorical")
+FILL_MODES = get_args(FillMode)
+BALANCE_METHODS = get_args(BalanceMethod)
+PRUNERS = get_args(Pruner)
+PARAM_TYPES = get_args(ParamKind)
 
 HEAD = {
     "dense": ListOf(COUNT),
@@ -287,7 +295,7 @@ SCHEMA = {
     "strategies": Map(
         {
             "description": TEXT,
-            "init": Field(str, Choice(("random", "base"))),
+            "init": Field(str, Choice(get_args(Init))),
             "stages": ListOf(STAGE),
         }
     ),
@@ -296,7 +304,7 @@ SCHEMA = {
         "repeats": COUNT,
         "validation": FRACTION,
         "threshold": OneOf((FRACTION, Field(str, Choice(("youden",))))),
-        "leakage": Field(str, Choice(("error", "warn"))),
+        "leakage": Field(str, Choice(get_args(Leakage))),
         "deterministic": BOOL,
     },
     "augmentation": {

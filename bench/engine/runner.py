@@ -36,6 +36,7 @@ from bench.metrics import predict_labels
 from bench.report.provenance import near_duplicate_line, skipped_lines
 from bench.report.stages import near_chance_warning, stage_accuracy
 from bench.store.db import PlanRow, Store
+from bench.store.states import JobKind, JobStatus, RunStatus
 from bench.store.trouble import explained
 
 
@@ -127,7 +128,7 @@ def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary
 
 
 def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSummary:
-    suite, run_id, status = plan.suite, None, "done"
+    suite, run_id, status = plan.suite, None, RunStatus.DONE
     summary = RunSummary(near_duplicates=plan.near_duplicates, skipped_files=_skipped_files(plan))
     store.close_abandoned_runs()  # we hold the lock: a run still marked running was killed
     remove_stray_files(suite.artifacts_dir)  # temporary files of writes a kill interrupted
@@ -149,9 +150,9 @@ def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSu
             _record_folds(store, plan)
             _execute(plan, store, run_id, summary, options, executor)
     except KeyboardInterrupt:
-        summary.interrupted, status = True, "interrupted"
+        summary.interrupted, status = True, RunStatus.INTERRUPTED
     except BaseException:
-        status = "failed"
+        status = RunStatus.FAILED
         raise
     finally:
         if run_id is not None:
@@ -186,11 +187,11 @@ def _provenance(suite: Suite, executor: Executor) -> dict:
 
 
 def plan_rows(plan: Plan) -> list[PlanRow]:
-    rows = [PlanRow(job=j.hash, kind="stage", label=j.label) for j in plan.stage_jobs]
+    rows = [PlanRow(job=j.hash, kind=JobKind.STAGE, label=j.label) for j in plan.stage_jobs]
     rows += [
         PlanRow(
             job=j.hash,
-            kind="fold",
+            kind=JobKind.FOLD,
             label=j.label,
             cell=j.cell.id,
             factors=dict(j.cell.factors),
@@ -269,7 +270,7 @@ def _adopt_stages(plan: Plan, store: Store, run_id: int, statuses: dict) -> None
     suite, or by a run killed between writing the file and storing the job) as done."""
     directory = plan.suite.artifacts_dir
     for job in plan.stage_jobs:
-        if statuses.get(job.hash) != "done" and is_complete(directory, job.hash):
+        if statuses.get(job.hash) != JobStatus.DONE and is_complete(directory, job.hash):
             store.record_stage(
                 job=job.hash,
                 label=job.label,
@@ -279,16 +280,16 @@ def _adopt_stages(plan: Plan, store: Store, run_id: int, statuses: dict) -> None
                 history=load_history(directory, job.hash),
                 inputs=job.inputs,
             )
-            statuses[job.hash] = "done"
+            statuses[job.hash] = JobStatus.DONE
 
 
 def _pending_folds(jobs, statuses: dict, options: RunOptions, summary: RunSummary) -> list:
     pending = []
     for job in jobs:
         status = statuses.get(job.hash)
-        if status == "done":
+        if status == JobStatus.DONE:
             summary.folds_stored += 1
-        elif status == "failed" and not options.retry_failed:
+        elif status == JobStatus.FAILED and not options.retry_failed:
             summary.failed.append((job.label, "failed in an earlier run"))
         else:
             pending.append(job)
@@ -303,7 +304,8 @@ def _pending_stages(
     kept = {
         job.hash
         for job in plan.stage_jobs
-        if statuses.get(job.hash) == "done" and is_complete(plan.suite.artifacts_dir, job.hash)
+        if statuses.get(job.hash) == JobStatus.DONE
+        and is_complete(plan.suite.artifacts_dir, job.hash)
     }
     needed = {job.parent for job in folds if job.parent}
     for job in reversed(plan.stage_jobs):  # children before parents
@@ -312,10 +314,10 @@ def _pending_stages(
     pending, unavailable = [], set()
     for job in plan.stage_jobs:
         status = statuses.get(job.hash)
-        if status == "failed" and not options.retry_failed:
+        if status == JobStatus.FAILED and not options.retry_failed:
             summary.failed.append((job.label, "failed in an earlier run"))
             unavailable.add(job.hash)
-        elif status == "done" and (job.hash in kept or job.hash not in needed):
+        elif status == JobStatus.DONE and (job.hash in kept or job.hash not in needed):
             summary.stages_reused += 1
         elif job.hash in needed:
             pending.append(job)

@@ -27,6 +27,7 @@ from bench.errors import BenchError
 from bench.store.db import Store
 from bench.store.imports import PROFILE as IMPORTED
 from bench.store.scores import load_scores, with_validation_scores
+from bench.store.states import JobKind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -147,7 +148,7 @@ def _read(store: Store, *, suite_hash: str, profile: str, sample: bool) -> Repor
     folds["threshold"] = folds["threshold"].astype(float)
     jobs = pd.read_sql_query(_JOBS, store.db, params=(suite_hash, profile))
     sampled = sample_folds(folds) if sample else folds["job"].tolist()
-    stage_jobs = jobs.loc[jobs["kind"] == "stage", "job"].tolist()
+    stage_jobs = jobs.loc[jobs["kind"] == JobKind.STAGE, "job"].tolist()
     return ReportInputs(
         suite_hash=suite_hash,
         profile=profile,

@@ -20,6 +20,7 @@ from bench.metrics import ALL_METRICS
 if TYPE_CHECKING:
     import pandas as pd
 
+
 def listing(values: Iterable[object]) -> str:
     """Comma-separated ``values`` for an error message."""
     return ", ".join(str(v) for v in values) or "(none)"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.errors import BenchError
+from bench.store.states import JobKind, JobStatus, RunStatus
 
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's lock before failing
 
@@ -111,7 +112,7 @@ class PlanRow:
         """The plan row of a fold result (for stores filled without running a plan)."""
         return cls(
             job=record.job,
-            kind="fold",
+            kind=JobKind.FOLD,
             label=label,
             cell=record.cell,
             factors=record.factors,
@@ -179,7 +180,7 @@ class Store:
             "UPDATE runs SET ended = ?, status = ? WHERE id = ?", (time.time(), status, run_id)
         )
 
-    def close_abandoned_runs(self, *, status: str = "killed") -> int:
+    def close_abandoned_runs(self, *, status: str = RunStatus.KILLED) -> int:
         """Mark runs still 'running' as ``status``; call only while holding the run lock."""
         cursor = self.db.execute("UPDATE runs SET status = ? WHERE status = 'running'", (status,))
         return cursor.rowcount
@@ -258,9 +259,16 @@ class Store:
     ) -> None:
         with self.transaction():
             self._replace_job(
-                job, "stage", label, "done", run_id, started, artifact=artifact, inputs=inputs
+                job,
+                JobKind.STAGE,
+                label,
+                JobStatus.DONE,
+                run_id,
+                started,
+                artifact=artifact,
+                inputs=inputs,
             )
-            self._history(job, "stage", history)
+            self._history(job, JobKind.STAGE, history)
 
     def record_failure(
         self,
@@ -279,7 +287,7 @@ class Store:
                 job,
                 kind,
                 label,
-                "failed",
+                JobStatus.FAILED,
                 run_id,
                 started,
                 error=error,
@@ -301,7 +309,14 @@ class Store:
         r = record
         with self.transaction():
             self._replace_job(
-                r.job, "fold", label, "done", run_id, started, info=info, inputs=inputs
+                r.job,
+                JobKind.FOLD,
+                label,
+                JobStatus.DONE,
+                run_id,
+                started,
+                info=info,
+                inputs=inputs,
             )
             self.db.execute(
                 "INSERT OR REPLACE INTO fold_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

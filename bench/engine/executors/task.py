@@ -21,11 +21,12 @@ from pathlib import Path
 from bench.config.spec import Suite
 from bench.engine.plan import FoldJob, StageJob
 from bench.errors import BenchError
+from bench.store.states import JobKind
 
 # The functions that run a job, looked up in the worker when the task runs.
 JOB_FUNCTIONS = {
-    "stage": "bench.engine.execute:run_stage_job",
-    "fold": "bench.engine.execute:run_fold_job",
+    JobKind.STAGE: "bench.engine.execute:run_stage_job",
+    JobKind.FOLD: "bench.engine.execute:run_fold_job",
 }
 _state = threading.local()  # the Worker of the suite being run
 
@@ -42,7 +43,7 @@ class Task:
     backend: str = "tensorflow"  # the Keras backend the job was planned for
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> JobKind:
         return job_kind(self.job)
 
 
@@ -64,8 +65,8 @@ class Outcome:
     where: dict = field(default_factory=dict)  # host, pid and resident memory of the worker
 
 
-def job_kind(job: StageJob | FoldJob) -> str:
-    return "stage" if isinstance(job, StageJob) else "fold"
+def job_kind(job: StageJob | FoldJob) -> JobKind:
+    return JobKind.STAGE if isinstance(job, StageJob) else JobKind.FOLD
 
 
 def make_task(job: StageJob | FoldJob, *, suite: Suite, reuse: bool, artifacts: str | None):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from bench.backend import BACKENDS, PRECISIONS
+from bench.config import trainable
 from bench.config.spec import (
     Activation,
     BalanceMethod,
@@ -182,10 +183,7 @@ METRIC = Field(str, Choice(_metric_names))
 OUTPUTS = get_args(Output)
 LABEL_MODES = get_args(LabelMode)
 ACTIVATIONS = get_args(Activation)
-TRAINABLE = Pattern(
-    r"all|head|(last|all_but_last|freeze_first):[1-9][0-9]*",
-    'use "all", "head", "last:N", "all_but_last:N" or "freeze_first:N" (N >= 1)',
-)
+TRAINABLE = Pattern(trainable.SYNTAX.pattern, trainable.FORMS)
 RESIZE_MODES = ("stretch", "pad")
 BAD_IMAGE_MODES = ("error", "skip")
 FILL_MODES = get_args(FillMode)

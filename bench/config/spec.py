@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.backend import Backend, Precision
+from bench.config.trainable import ALL, Trainable
 
 # The closed vocabularies of suite fields; bench.config.schema checks values against them.
 Activation = Literal[
@@ -64,7 +65,7 @@ class StageSpec:
     data: tuple[str, ...]  # dataset names; several datasets form a pool
     labels: LabelMode = "labels"
     head: HeadSpec = HeadSpec()
-    trainable: str = "all"
+    trainable: Trainable = ALL
     optimizer: str | None = None  # None: the cell's optimizer
     learning_rate: float | None = None
     lr_decay: float | None = None

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.config.spec import Cell, StageSpec, Suite, TuningSpec
+from bench.config.trainable import ALL
 from bench.data.sources import load_dataset
 from bench.data.splits import holdout, inner_folds
 from bench.engine import tuning
@@ -67,7 +68,7 @@ class Worker:
 
     def cost(self, model, key: ModelKey) -> dict[str, float]:
         """The model's parameters, FLOPs and latency, measured once per architecture here."""
-        architecture = replace(key, trainable="", optimizer="", optimizer_options=())
+        architecture = replace(key, trainable=ALL, optimizer="", optimizer_options=())
         if architecture not in self._costs:
             self._costs[architecture] = model_cost(model, image_size=key.image_size)
         return self._costs[architecture]

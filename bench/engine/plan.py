@@ -258,7 +258,7 @@ def _base(suite: Suite, cell: Cell, jobs: dict, env: dict, scope: tuple) -> tupl
     base = suite.base
     if base.pretrain is None:
         return None, base.weights
-    stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec(), trainable="all")
+    stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec())
     hyper = Hyper(
         optimizer=base.optimizer,
         optimizer_options=suite.optimizers.get(base.optimizer, ()),

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from bench.config.spec import AugmentSpec, ParamSpec, StageSpec, TuningSpec
+from bench.config.trainable import Trainable
 from bench.engine.plan import Hyper
 from bench.hashing import derive_seed
 
@@ -83,7 +84,7 @@ def apply_params(
         head = replace(head, dense=tuple(units for _ in head.dense) or (units,))
     stage = replace(stage, head=head)
     if "trainable_layers" in params:
-        stage = replace(stage, trainable=f"last:{int(params['trainable_layers'])}")
+        stage = replace(stage, trainable=Trainable("last", int(params["trainable_layers"])))
     if augment is not None and "augment_strength" in params:
         augment = scale_augmentation(augment, float(params["augment_strength"]))
     return stage, hyper, augment

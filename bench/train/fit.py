@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from bench.config.spec import AugmentSpec, HeadSpec
+from bench.config.trainable import Trainable
 from bench.models.build import BACKBONE, build_model, set_trainable
 from bench.models.optimizers import build_optimizer
 from bench.models.preprocess import preprocess
@@ -33,7 +34,7 @@ class ModelKey:
     image_size: int
     n_classes: int
     head: HeadSpec
-    trainable: str
+    trainable: Trainable
     optimizer: str
     optimizer_options: tuple
     precision: str = "float32"  # Keras dtype policy the model is built under

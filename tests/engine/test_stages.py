@@ -4,6 +4,7 @@ import numpy as np
 
 from bench.config import load_suite
 from bench.config.spec import HeadSpec
+from bench.config.trainable import parse_trainable
 from bench.engine.artifacts import load_weights
 from bench.engine.execute import Worker, _stage_data, run_stage_job
 from bench.engine.plan import make_plan, stage_classes
@@ -30,7 +31,7 @@ def _fit(trainable, start=None, seed=0, head=None):
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 255, (24, 16, 16, 3)).astype(np.float32)
     y = np.arange(24) % 2
-    key = ModelKey("small_cnn", (), 16, 2, head, trainable, "adam", ())
+    key = ModelKey("small_cnn", (), 16, 2, head, parse_trainable(trainable), "adam", ())
     spec = FitSpec(key, "none", 1e-2, 1.0, 2, 8, 5, seed)
     return fit_stage(
         spec, Arrays(x, y, np.arange(16), np.arange(16, 24)), pool=ModelPool(), backbone_start=start

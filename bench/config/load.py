@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from bench.config.spec import (
 )
 from bench.config.strategy import builtin_strategies
 from bench.errors import ConfigError
+from bench.hashing import content_hash
 
 ROLES = ("target", "pool", "intermediate")
 TUNABLE = (
@@ -67,8 +66,7 @@ def suite_hash(raw: dict) -> str:
     """Content hash of what determines results (not report settings or other profiles)."""
     relevant = {k: v for k, v in raw.items() if k not in ("profiles", "report", "regression")}
     relevant["suite"] = {k: v for k, v in raw.get("suite", {}).items() if k != "description"}
-    text = json.dumps(relevant, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return content_hash(relevant)
 
 
 def _read_toml(path: Path) -> dict:

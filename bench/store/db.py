@@ -240,12 +240,6 @@ class Store:
             ).fetchall()
         return dict(rows)
 
-    def artifact(self, job: str) -> str | None:
-        row = self.db.execute(
-            "SELECT artifact FROM jobs WHERE hash = ? AND status = 'done'", (job,)
-        ).fetchone()
-        return row[0] if row else None
-
     def record_stage(
         self,
         *,

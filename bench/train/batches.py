@@ -18,6 +18,7 @@ import numpy as np
 from bench.config.spec import AugmentSpec
 from bench.train.augment import augment_batch, mixup
 
+
 class ShuffledBatches(keras.utils.PyDataset):
     """Batches of (x, y) or, with class weights, (x, y, sample weight) from the training
     rows of one fold.

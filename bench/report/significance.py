@@ -359,17 +359,9 @@ def _corrected(
 
 def _holm(rows: list[Comparison]) -> list[Comparison]:
     """Adjust the p-values of one metric's comparisons as compare_levels does."""
-    from bench.stats import ADJUSTMENTS, adjust_pvalues
+    from bench.stats.compare import adjust_comparisons
 
-    if not rows:
-        return []
-    adjusted = adjust_pvalues([row.p for row in rows], method=ADJUST)
-    return [
-        dataclasses.replace(
-            row, p_adjusted=float(p), adjust=ADJUSTMENTS[ADJUST], significant=bool(p <= row.alpha)
-        )
-        for row, p in zip(rows, adjusted, strict=True)
-    ]
+    return list(adjust_comparisons(rows, adjust=ADJUST))
 
 
 def _note(result: BaselineComparisons, note: str) -> BaselineComparisons:

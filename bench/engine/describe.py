@@ -13,7 +13,7 @@ from bench.config.spec import AugmentSpec, Suite, TuningSpec
 from bench.data.sources import bare_layout, load_dataset
 from bench.engine.cache import describe_states, job_states
 from bench.engine.plan import FoldJob, Plan
-from bench.report.provenance import near_duplicate_line
+from bench.store.findings import near_duplicate_line
 
 
 def describe_plan(plan: Plan) -> str:

@@ -33,9 +33,9 @@ from bench.engine.progress import Progress, open_progress
 from bench.engine.provenance import provenance
 from bench.errors import BenchError
 from bench.metrics import predict_labels
-from bench.report.provenance import near_duplicate_line, skipped_lines
 from bench.report.stages import near_chance_warning, stage_accuracy
 from bench.store.db import PlanRow, Store
+from bench.store.findings import near_duplicate_line, skipped_lines
 from bench.store.states import JobKind, JobStatus, RunStatus
 from bench.store.trouble import explained
 

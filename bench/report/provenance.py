@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from bench.store.findings import near_duplicate_line, skipped_lines
+
 
 def provenance_lines(
     *,
@@ -51,27 +53,3 @@ def _hardware(hardware: Mapping[str, object]) -> str:
 def _near_duplicates(info: Mapping[str, object]) -> list[str]:
     """The run's near-duplicate check, when the run made one."""
     return [near_duplicate_line(info["near_duplicates"])] if "near_duplicates" in info else []
-
-
-def near_duplicate_line(pairs) -> str:
-    """Look-alike target images in different outer folds: possibly one patient twice."""
-    if not pairs:
-        return "near-duplicates across outer folds: none"
-    shown = ", ".join(f"{a} ~ {b}" for a, b, _ in pairs[:3])
-    return (
-        f"near-duplicates across outer folds: {len(pairs)} pair(s) ({shown}"
-        f"{', ...' if len(pairs) > 3 else ''}); check for repeated images of one patient"
-    )
-
-
-def skipped_lines(skipped: Mapping[str, list]) -> list[str]:
-    """One line per dataset that left files out under ``on_bad_image = "skip"``."""
-    lines = []
-    for name, files in skipped.items():
-        shown = "; ".join(f"{path} ({reason})" for path, reason in files[:3])
-        more = f"; and {len(files) - 3} more" if len(files) > 3 else ""
-        lines.append(
-            f"skipped {len(files)} file(s) of dataset '{name}' (on_bad_image = \"skip\"): "
-            f"{shown}{more}"
-        )
-    return lines

@@ -25,7 +25,7 @@ from bench.errors import BenchError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.engine.runner import RunSummary
+    from bench.engine.coordinator import RunSummary
     from bench.report.inputs import ReportInputs
     from bench.report.target import ReportTarget
 
@@ -53,8 +53,8 @@ def run(
     ``jobs`` > 1 trains in local worker processes; ``executor="dask"`` with ``scheduler``
     on a cluster. A rerun resumes: stored jobs are skipped.
     """
+    from bench.engine.coordinator import RunOptions, run_suite
     from bench.engine.executors import ExecutorSpec
-    from bench.engine.runner import RunOptions, run_suite
 
     options = RunOptions(
         retry_failed=retry_failed,

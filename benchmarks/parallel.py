@@ -95,7 +95,7 @@ def _memory(root: Path) -> None:
 
     from bench.config import load_suite
     from bench.engine.executors import ExecutorSpec
-    from bench.engine.runner import RunOptions, run_suite
+    from bench.engine.coordinator import RunOptions, run_suite
 
     path = root / "memory.toml"
     path.write_text(MEMORY_SUITE.format(root=root))

@@ -26,7 +26,7 @@ from bench.models.registry import check_backbone, check_optimizer
 
 
 @dataclass(frozen=True)
-class Hyper:
+class TrainingSettings:
     """A stage's resolved training settings."""
 
     optimizer: str
@@ -44,7 +44,7 @@ class StageJob:
     backbone: str
     backbone_options: tuple
     stage: StageSpec
-    hyper: Hyper
+    hyper: TrainingSettings
     parent: str | None  # hash of the StageJob it starts from
     weights: str  # where the backbone starts when there is no parent
     seed: int
@@ -62,7 +62,7 @@ class FoldJob:
     cell: Cell
     repeat: int
     fold: Fold
-    stages: tuple[tuple[StageSpec, Hyper], ...]
+    stages: tuple[tuple[StageSpec, TrainingSettings], ...]
     parent: str | None
     weights: str
     seed: int
@@ -259,7 +259,7 @@ def _base(suite: Suite, cell: Cell, jobs: dict, env: dict, scope: tuple) -> tupl
     if base.pretrain is None:
         return None, base.weights
     stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec())
-    hyper = Hyper(
+    hyper = TrainingSettings(
         optimizer=base.optimizer,
         optimizer_options=suite.optimizers.get(base.optimizer, ()),
         learning_rate=base.learning_rate,
@@ -372,11 +372,11 @@ def _target_regime(suite: Suite, cell: Cell) -> list:
     return [suite.augmentation if cell.augment else None, suite.balance, suite.tuning]
 
 
-def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> Hyper:
+def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> TrainingSettings:
     optimizer = stage.optimizer or cell.optimizer
     options = dict(suite.optimizers.get(optimizer, ()))
     train = suite.train
-    return Hyper(
+    return TrainingSettings(
         optimizer=optimizer,
         optimizer_options=tuple(sorted(options.items())),
         learning_rate=stage.learning_rate or options.get("learning_rate", train.learning_rate),

@@ -17,7 +17,7 @@ import numpy as np
 
 from bench.config.spec import AugmentSpec, ParamSpec, StageSpec, TuningSpec
 from bench.config.trainable import Trainable
-from bench.engine.plan import Hyper
+from bench.engine.plan import TrainingSettings
 from bench.hashing import derive_seed
 
 
@@ -65,8 +65,8 @@ def suggest(trial, space: tuple[ParamSpec, ...]) -> dict:
 
 
 def apply_params(
-    params: dict, *, stage: StageSpec, hyper: Hyper, augment: AugmentSpec | None
-) -> tuple[StageSpec, Hyper, AugmentSpec | None]:
+    params: dict, *, stage: StageSpec, hyper: TrainingSettings, augment: AugmentSpec | None
+) -> tuple[StageSpec, TrainingSettings, AugmentSpec | None]:
     """The stage, its settings and augmentation with tuned values substituted."""
     hyper = replace(
         hyper,

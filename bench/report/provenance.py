@@ -23,20 +23,20 @@ def provenance_lines(
     folds: int,
 ) -> tuple[str, ...]:
     """The block, one fact per line, the generation date (UTC) last."""
-    info = (runs[-1] if runs else {}).get("provenance", {})
-    versions = ", ".join(f"{k} {v}" for k, v in sorted(info.get("versions", {}).items()))
-    hardware = info.get("hardware", {})
+    record = (runs[-1] if runs else {}).get("provenance", {})
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(record.get("versions", {}).items()))
+    hardware = record.get("hardware", {})
     now = dt.datetime.now(dt.UTC)
     lines = [f"suite: {name} (hash {suite_hash}, profile {profile})"]
     lines += [f"protocol: {protocol}"] if protocol else []
-    lines += [f"source: {info['source']}"] if "source" in info else []
+    lines += [f"source: {record['source']}"] if "source" in record else []
     lines += [
         f"results: {cells} cells, {folds} fold results, {len(runs)} run(s)",
         f"versions: {versions or 'unknown'}",
         f"hardware: {_hardware(hardware)}",
-        *_near_duplicates(info),
-        *skipped_lines(info.get("skipped_files", {})),
-        f"git commit: {info.get('git_commit') or 'unknown'}",
+        *_near_duplicates(record),
+        *skipped_lines(record.get("skipped_files", {})),
+        f"git commit: {record.get('git_commit') or 'unknown'}",
         f"generated: {now.strftime('%Y-%m-%d %H:%M UTC')}",
     ]
     return tuple(lines)
@@ -50,6 +50,6 @@ def _hardware(hardware: Mapping[str, object]) -> str:
     return text + (f", GPU {' + '.join(gpus)}" if gpus else "")
 
 
-def _near_duplicates(info: Mapping[str, object]) -> list[str]:
+def _near_duplicates(record: Mapping[str, object]) -> list[str]:
     """The run's near-duplicate check, when the run made one."""
-    return [near_duplicate_line(info["near_duplicates"])] if "near_duplicates" in info else []
+    return [near_duplicate_line(record["near_duplicates"])] if "near_duplicates" in record else []

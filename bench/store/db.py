@@ -296,7 +296,7 @@ class Store:
         label: str,
         run_id: int,
         started: float,
-        info: dict | None = None,
+        process: dict | None = None,  # host, pid and memory of the worker that trained it
         inputs: dict | None = None,
     ) -> None:
         """Store one fold's results and mark its job done, all or nothing."""
@@ -309,7 +309,7 @@ class Store:
                 JobStatus.DONE,
                 run_id,
                 started,
-                info=info,
+                process=process,
                 inputs=inputs,
             )
             self.db.execute(
@@ -403,7 +403,7 @@ class Store:
         artifact=None,
         error=None,
         traceback=None,
-        info=None,
+        process=None,
         inputs=None,
     ) -> None:
         self.db.execute(
@@ -419,7 +419,7 @@ class Store:
                 error,
                 traceback,
                 artifact,
-                json.dumps(info or {}),
+                json.dumps(process or {}),  # the info column
                 json.dumps(inputs) if inputs is not None else None,
             ),
         )

@@ -9,8 +9,8 @@ from bench.cli import main
 from bench.config import load_suite
 from bench.engine.artifacts import save_stage
 from bench.engine.cache import Freshness, job_states, list_cache, prune_cache
+from bench.engine.coordinator import plan_rows
 from bench.engine.plan import make_plan
-from bench.engine.runner import plan_rows
 from bench.store.db import Store
 
 CHANGED = {"validation = 0.25": "validation = 0.3"}

@@ -6,7 +6,7 @@ from bench.config import load_suite
 from bench.config.spec import HeadSpec
 from bench.config.trainable import parse_trainable
 from bench.engine.artifacts import load_weights
-from bench.engine.execute import Worker, _stage_data, run_stage_job
+from bench.engine.jobs import Worker, _stage_data, run_stage_job
 from bench.engine.plan import make_plan, stage_classes
 from bench.models.build import BACKBONE
 from bench.train.fit import Arrays, FitSpec, ModelKey, ModelPool, fit_stage

@@ -25,8 +25,8 @@ from bench.store.states import JobKind
 
 # The functions that run a job, looked up in the worker when the task runs.
 JOB_FUNCTIONS = {
-    JobKind.STAGE: "bench.engine.execute:run_stage_job",
-    JobKind.FOLD: "bench.engine.execute:run_fold_job",
+    JobKind.STAGE: "bench.engine.jobs:run_stage_job",
+    JobKind.FOLD: "bench.engine.jobs:run_fold_job",
 }
 _state = threading.local()  # the Worker of the suite being run
 
@@ -62,7 +62,7 @@ class Outcome:
     weights: bytes | None = None  # a stage's weights file, when no directory is shared
     models_built: int = 0
     models_reused: int = 0
-    where: dict = field(default_factory=dict)  # host, pid and resident memory of the worker
+    process: dict = field(default_factory=dict)  # host, pid and resident memory of the worker
 
 
 def job_kind(job: StageJob | FoldJob) -> JobKind:
@@ -97,7 +97,7 @@ def lost(task: Task, *, error: str, detail: BaseException) -> Outcome:
 
 
 def execute_task(task: Task, worker) -> Outcome:
-    """Run one job with ``worker`` (a :class:`bench.engine.execute.Worker`)."""
+    """Run one job with ``worker`` (a :class:`bench.engine.jobs.Worker`)."""
     built, reused = worker.models_built, worker.models_reused
     started = time.time()
     try:
@@ -115,7 +115,7 @@ def execute_task(task: Task, worker) -> Outcome:
         result=result,
         models_built=worker.models_built - built,
         models_reused=worker.models_reused - reused,
-        where=_where(),
+        process=_process(),
         **failure,
     )
 
@@ -129,7 +129,7 @@ def _worker(task: Task):
     """This process's Worker for the task's suite, built once and kept between tasks."""
     key = (task.suite.hash, task.suite.profile, task.reuse, task.artifacts)
     if getattr(_state, "key", None) != key:
-        from bench.engine.execute import Worker
+        from bench.engine.jobs import Worker
         from bench.train.fit import ModelPool
         from bench.train.seeding import bound_gpu_memory, seed_process
 
@@ -146,7 +146,7 @@ def _function(name: str):
     return getattr(importlib.import_module(module), attribute)
 
 
-def _where() -> dict:
+def _process() -> dict:
     return {"host": socket.gethostname(), "pid": os.getpid(), "rss_mib": _resident_mib()}
 
 

@@ -20,7 +20,7 @@ from bench.data.sources import load_dataset
 from bench.data.splits import holdout, inner_folds
 from bench.engine import tuning
 from bench.engine.artifacts import load_weights, save_stage
-from bench.engine.plan import FoldJob, Hyper, StageJob, stage_classes
+from bench.engine.plan import FoldJob, StageJob, TrainingSettings, stage_classes
 from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
 from bench.models.build import backbone_weights
@@ -289,7 +289,7 @@ def _fit_spec(
     backbone: str,
     options: tuple,
     stage: StageSpec,
-    hyper: Hyper,
+    hyper: TrainingSettings,
     *,
     weights: str,
     seed: int,

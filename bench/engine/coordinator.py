@@ -104,7 +104,7 @@ class RunOptions:
 
 
 @dataclass
-class _Run:
+class _RunState:
     """What recording outcomes needs, for the length of one run."""
 
     suite: Suite
@@ -134,7 +134,7 @@ def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSu
     remove_stray_files(suite.artifacts_dir)  # temporary files of writes a kill interrupted
     try:
         with open_executor(options.executor, suite=suite, reuse=options.reuse) as executor:
-            where = {
+            record = {
                 **_provenance(suite, executor),
                 "near_duplicates": plan.near_duplicates,
                 "skipped_files": summary.skipped_files,
@@ -143,8 +143,8 @@ def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSu
                 suite=suite.name,
                 suite_hash=suite.hash,
                 profile=suite.profile,
-                command=where["command"],
-                provenance=where,
+                command=record["command"],
+                provenance=record,
             )
             store.record_plan(suite_hash=suite.hash, profile=suite.profile, rows=plan_rows(plan))
             _record_folds(store, plan)
@@ -243,7 +243,7 @@ def _execute(
     stages, unavailable = _pending_stages(plan, folds, statuses, options, summary)
     runnable, blocked = _split_blocked([*stages, *folds], unavailable)
     progress = open_progress([*stages, *folds], enabled=options.progress, verbose=options.verbose)
-    run = _Run(
+    run = _RunState(
         suite=plan.suite,
         store=store,
         run_id=run_id,
@@ -336,7 +336,7 @@ def _split_blocked(jobs: list, unavailable: set[str]) -> tuple[list, list]:
     return runnable, blocked
 
 
-def _dispatch(run: _Run, schedule: Schedule, executor: Executor) -> None:
+def _dispatch(run: _RunState, schedule: Schedule, executor: Executor) -> None:
     """Keep every free slot busy with a ready job; store each outcome as it arrives."""
     running: dict[str, StageJob | FoldJob] = {}
     while True:
@@ -358,11 +358,11 @@ def _dispatch(run: _Run, schedule: Schedule, executor: Executor) -> None:
             _block(run, schedule.finished(job, ok=ok))
 
 
-def _task(run: _Run, job: StageJob | FoldJob, executor: Executor):
+def _task(run: _RunState, job: StageJob | FoldJob, executor: Executor):
     return make_task(job, suite=run.suite, reuse=run.options.reuse, artifacts=executor.artifacts)
 
 
-def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
+def _record(run: _RunState, job: StageJob | FoldJob, outcome: Outcome) -> bool:
     """Store one outcome (a transaction per job); True when the job succeeded."""
     if outcome.fatal is not None:
         raise outcome.fatal
@@ -394,7 +394,7 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
             label=job.label,
             run_id=run.run_id,
             started=outcome.started,
-            info=outcome.where,
+            process=outcome.process,
             inputs=job.inputs,
         )
         run.summary.folds_trained += 1
@@ -404,7 +404,7 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
     return True
 
 
-def _fail(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> None:
+def _fail(run: _RunState, job: StageJob | FoldJob, outcome: Outcome) -> None:
     run.store.record_failure(
         job=job.hash,
         kind=outcome.kind,
@@ -420,7 +420,7 @@ def _fail(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> None:
         raise BenchError(f"job {job.label} failed ({outcome.error}); stopping (--fail-fast)")
 
 
-def _block(run: _Run, jobs: list) -> None:
+def _block(run: _RunState, jobs: list) -> None:
     """Jobs that cannot run because the shared stage they start from failed."""
     for job in jobs:
         run.summary.failed.append((job.label, f"shared stage {job.parent} failed"))

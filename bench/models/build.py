@@ -12,7 +12,7 @@ import keras
 
 from bench.config.spec import HeadSpec
 from bench.errors import BenchError
-from bench.models.registry import backbone_info
+from bench.models.registry import backbone_info, trainable_flags
 
 BACKBONE = "backbone"
 
@@ -181,26 +181,10 @@ def set_trainable(model: keras.Model, trainable: str) -> None:
     """
     backbone = model.get_layer(BACKBONE)
     layers = backbone.layers
-    flags = _trainable_flags(trainable, len(layers))
+    flags = trainable_flags(trainable, len(layers))
     backbone.trainable = True
     for layer, flag in zip(layers, flags, strict=True):
         layer.trainable = flag
-
-
-def _trainable_flags(trainable: str, n: int) -> list[bool]:
-    if trainable == "all":
-        return [True] * n
-    if trainable == "head":
-        return [False] * n
-    form, _, count = trainable.partition(":")
-    k = min(int(count), n)
-    if form == "last":
-        return [False] * (n - k) + [True] * k
-    if form == "all_but_last":
-        return [True] * (n - k) + [False] * k
-    if form == "freeze_first":
-        return [False] * k + [True] * (n - k)
-    raise ValueError(f"unknown trainable rule {trainable!r}")
 
 
 def backbone_weights(model: keras.Model) -> list:

@@ -383,7 +383,7 @@ def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> Hyper:
         lr_decay=stage.lr_decay or train.lr_decay,
         epochs=stage.epochs or train.epochs,
         batch_size=stage.batch_size or train.batch_size,
-        patience=stage.patience or train.patience,
+        patience=train.patience if stage.patience is None else stage.patience,
     )
 
 

@@ -322,6 +322,19 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
     sub.add_argument("--debug", action="store_true", help="show tracebacks")
     _add_backend(sub)
     sub.set_defaults(handler=handler)
+    if name == "validate":
+        sub.add_argument(
+            "--against",
+            metavar="CARD",
+            help="hold the suite against a protocol card (a name in bench/protocols/ or a path); "
+            "exit 1 on an undeclared difference",
+        )
+        sub.add_argument(
+            "--format",
+            default="text",
+            choices=["text", "json"],
+            help="json: the resolved plan (every stage's effective settings), no data read",
+        )
     if name == "run":
         sub.add_argument(
             "--retry-failed",
@@ -506,11 +519,34 @@ def _interrupt(signum, frame) -> None:
 
 
 def _validate(args) -> int:
+    if args.against or args.format == "json":
+        return _validate_protocol(args)
     from bench.engine.describe import describe_plan
     from bench.engine.plan import make_plan
 
     print(describe_plan(make_plan(_load(args))))
     return 0
+
+
+def _validate_protocol(args) -> int:
+    """The resolved plan as JSON and/or its conformance to a card; reads no data."""
+    import json
+    from dataclasses import asdict
+
+    from bench.config import load_suite
+    from bench.engine.conformance import check_conformance, conformance_lines
+    from bench.engine.resolve import resolve_plan
+
+    suite = load_suite(args.suite, profile=args.profile)
+    result = check_conformance(suite, args.against) if args.against else None
+    if args.format == "json":
+        plan = resolve_plan(suite)
+        if result is not None:
+            plan["conformance"] = [asdict(row) for row in result.rows]
+        print(json.dumps(plan, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(conformance_lines(suite, result)))
+    return 1 if result is not None and result.differences else 0
 
 
 def _status(args) -> int:

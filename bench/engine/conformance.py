@@ -19,6 +19,7 @@ from bench.protocols import Card, Setting, StageCard, load_card
 PER_BACKBONE = ("trainable", "trainable_layers", "total_layers")  # resolved per backbone
 ORDERLESS = ("grid.",)  # a grid axis is a set of levels
 ABSENT = "—"
+STATUSES = ("ok", "differs", "deviation", "unstated")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,36 @@ def check_conformance(suite, card: str | None = None) -> Conformance:
         rows += _stage_rows(stage, plan["cells"])
     _check_deviations(deviations, rows, suite=suite, card=protocol)
     return Conformance(card=protocol, rows=tuple(_declared(row, deviations) for row in rows))
+
+
+def conformance_lines(suite, result: Conformance) -> list[str]:
+    """``bench validate --against``: the table, a count per status and what differs."""
+    from tabulate import tabulate
+
+    card = result.card
+    header, body = result.table()
+    counts = {s: sum(r.status == s for r in result.rows) for s in STATUSES}
+    lines = [
+        f"suite {suite.name} (profile {suite.profile}) against card {card.name}: {card.title}",
+        f"  {card.citation}",
+        "",
+        tabulate(body, headers=header, tablefmt="simple"),
+        "",
+        ", ".join(f"{n} {status}" for status, n in counts.items()),
+    ]
+    if result.differences:
+        names = dict.fromkeys(
+            f"{r.setting} [{r.backbone}]" if r.backbone else r.setting for r in result.differences
+        )
+        lines.append(
+            f"differs: {', '.join(names)} (change the suite, or declare the setting under "
+            "[deviations] with the reason)"
+        )
+    lines.append(
+        "data checks skipped: no data folder is read here; `bench validate SUITE` without "
+        "--against checks the data"
+    )
+    return lines
 
 
 def _suite_row(setting: Setting, settings: dict) -> Row:

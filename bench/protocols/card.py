@@ -165,7 +165,9 @@ def _reproduction(table: dict | None, *, file: str) -> tuple[float | None, str]:
         return None, ""
     margin, source = table.get("margin"), table.get("source", "")
     if isinstance(margin, bool) or not isinstance(margin, int | float) or margin <= 0:
-        raise ConfigError(f"{file}: 'reproduction.margin' must be a positive number, got {margin!r}")
+        raise ConfigError(
+            f"{file}: 'reproduction.margin' must be a positive number, got {margin!r}"
+        )
     if not source:
         raise ConfigError(
             f"{file}: 'reproduction.source' is missing; say where the margin comes from or why"

@@ -43,21 +43,39 @@ def test_table5_trainable_layers_per_backbone_and_phase():
         for stage in card.stages
     }
     assert layers[("ctl", "target")] == {"vgg16": 4, "xception": 2, "resnet50": 2, "mobilenetv2": 2}
-    assert layers[("dtl", "pool")] == {"vgg16": 10, "xception": 19, "resnet50": 12, "mobilenetv2": 13}
-    assert layers[("dtl", "target")] == {"vgg16": 6, "xception": 10, "resnet50": 8, "mobilenetv2": 9}
+    assert layers[("dtl", "pool")] == {
+        "vgg16": 10,
+        "xception": 19,
+        "resnet50": 12,
+        "mobilenetv2": 13,
+    }
+    assert layers[("dtl", "target")] == {
+        "vgg16": 6,
+        "xception": 10,
+        "resnet50": 8,
+        "mobilenetv2": 9,
+    }
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('title = "t"\ncitation = "c"\n[settings]\n"protocol.fold" = { value = 5, source = "s" }',
-         "unknown setting 'settings.protocol.fold'; did you mean 'protocol.folds'?"),
-        ('title = "t"\ncitation = "c"\n[settings]\n"protocol.folds" = { value = 5 }',
-         "'settings.protocol.folds.source' is missing"),
-        ('title = "t"\ncitation = "c"\n[reproduction]\nmargin = -1\nsource = "s"',
-         "'reproduction.margin' must be a positive number"),
-        ('title = "t"\ncitation = "c"\n[stages.dtl]\nepochs = { value = 3, source = "s" }',
-         "'stages.dtl' must be named STRATEGY.STAGE"),
+        (
+            'title = "t"\ncitation = "c"\n[settings]\n"protocol.fold" = { value = 5, source = "" }',
+            "unknown setting 'settings.protocol.fold'; did you mean 'protocol.folds'?",
+        ),
+        (
+            'title = "t"\ncitation = "c"\n[settings]\n"protocol.folds" = { value = 5 }',
+            "'settings.protocol.folds.source' is missing",
+        ),
+        (
+            'title = "t"\ncitation = "c"\n[reproduction]\nmargin = -1\nsource = "s"',
+            "'reproduction.margin' must be a positive number",
+        ),
+        (
+            'title = "t"\ncitation = "c"\n[stages.dtl]\nepochs = { value = 3, source = "s" }',
+            "'stages.dtl' must be named STRATEGY.STAGE",
+        ),
         ('citation = "c"', "'title' is missing"),
     ],
 )

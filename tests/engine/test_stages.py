@@ -126,7 +126,9 @@ def test_patience_zero_trains_every_epoch_and_keeps_the_last_weights():
     key = ModelKey("small_cnn", (), 16, 2, HeadSpec(), "all", "adam", ())
     arrays = Arrays(x, y, np.arange(16), np.arange(16, 24))
     runs = {
-        patience: fit_stage(FitSpec(key, "none", 0.5, 1.0, 8, 8, patience, 0), arrays, pool=ModelPool())
+        patience: fit_stage(
+            FitSpec(key, "none", 0.5, 1.0, 8, 8, patience, 0), arrays, pool=ModelPool()
+        )
         for patience in (0, 1)
     }
     assert len(runs[0].history["loss"]) == 8 and runs[0].best_epoch == 7

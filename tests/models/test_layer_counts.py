@@ -17,8 +17,13 @@ def test_registry_layers_equal_the_built_backbone(name):
 
 
 @pytest.mark.parametrize(
-    "head", [HeadSpec(), HeadSpec(dense=(256,), dropout=0.5), HeadSpec(dense=(8, 4)),
-             HeadSpec(dropout=0.2)]
+    "head",
+    [
+        HeadSpec(),
+        HeadSpec(dense=(256,), dropout=0.5),
+        HeadSpec(dense=(8, 4)),
+        HeadSpec(dropout=0.2),
+    ],
 )
 def test_head_layers_and_trainable_count_match_the_built_model(head):
     model = build_model("small_cnn", image_size=32, n_classes=2, head=head)

@@ -15,6 +15,7 @@ from bench.engine.resolve import resolve_plan
 from bench.errors import ConfigError
 from bench.models.registry import trainable_flags
 from bench.protocols import Card, Setting, StageCard, load_card
+from bench.report.target import ProtocolCheck
 
 PER_BACKBONE = ("trainable", "trainable_layers", "total_layers")  # resolved per backbone
 ORDERLESS = ("grid.",)  # a grid axis is a set of levels
@@ -45,6 +46,12 @@ class Conformance:
     @property
     def differences(self) -> tuple[Row, ...]:
         return tuple(row for row in self.rows if row.status == "differs")
+
+    def report(self, suite) -> ProtocolCheck:
+        """What ``bench report`` shows of it."""
+        header, rows = self.table()
+        card = self.card
+        return ProtocolCheck(card.name, card.title, card.citation, header, rows, suite.deviations)
 
     def table(self) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
         """Header and rows as text, for the terminal and the report."""

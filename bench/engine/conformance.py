@@ -9,7 +9,7 @@ named ``STRATEGY.STAGE.KEY`` (``dtl.pool.trainable_layers``), suite settings by 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench.engine.resolve import resolve_plan
 from bench.errors import ConfigError
@@ -135,13 +135,16 @@ def _stage_rows(card: StageCard, cells: list[dict]) -> list[Row]:
 
 @dataclass(frozen=True, eq=False)
 class Layers:
-    """A trainable rule on one backbone and head: equal when as many layers train."""
+    """A trainable rule on one backbone and head: equal to a rule or a count of layers when
+    as many layers train."""
 
     rule: str
     trained: int
     total: int
 
     def __eq__(self, other) -> bool:
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self.trained == other
         return isinstance(other, Layers) and self.trained == other.trained
 
     def __str__(self) -> str:
@@ -159,7 +162,7 @@ def _expected(setting: Setting, cell: dict, stage: dict):
 
 
 def _actual(key: str, stage: dict):
-    if key == "trainable":
+    if key in ("trainable", "trainable_layers"):
         return Layers(stage["trainable"], stage["trainable_layers"], stage["total_layers"])
     if key.startswith("head."):
         return stage["head"][key.removeprefix("head.")]
@@ -219,5 +222,4 @@ def _check_deviations(deviations: dict, rows: list[Row], *, suite, card: Card) -
 def _declared(row: Row, deviations: dict) -> Row:
     if row.status != "differs" or row.setting not in deviations:
         return row
-    return Row(row.setting, row.backbone, row.card, row.suite, "deviation", row.source,
-               deviations[row.setting])  # fmt: skip
+    return replace(row, status="deviation", reason=deviations[row.setting])

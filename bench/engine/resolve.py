@@ -39,6 +39,7 @@ def resolve_plan(suite: Suite) -> dict:
         "protocol": suite.card,
         "deviations": dict(suite.deviations),
         "settings": suite_settings(suite),
+        "tuning": asdict(suite.tuning) if suite.tuning else None,  # searched in the last stage
         "cells": [_cell(suite, cell) for cell in suite.cells],
     }
 

@@ -205,6 +205,8 @@ def _setting(key: str, entry: Any, *, file: str, where: str, keys, grid=False) -
         raise ConfigError(
             f"{file}: '{path}' needs exactly one of {', '.join(FORMS)} (and source, note)"
         )
+    if forms[0] == "unstated" and not (isinstance(entry["unstated"], str) and entry["unstated"]):
+        raise ConfigError(f"{file}: '{path}.unstated' must say what the paper leaves open")
     if forms[0] != "unstated" and not entry.get("source"):
         raise ConfigError(f"{file}: '{path}.source' is missing; cite the table, section or words")
     by_backbone = entry.get("by_backbone", {})

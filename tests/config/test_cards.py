@@ -77,6 +77,10 @@ def test_table5_trainable_layers_per_backbone_and_phase():
             "'stages.dtl' must be named STRATEGY.STAGE",
         ),
         ('citation = "c"', "'title' is missing"),
+        (
+            'title = "t"\ncitation = "c"\n[settings]\n"protocol.folds" = { unstated = true }',
+            "'settings.protocol.folds.unstated' must say what the paper leaves open",
+        ),
     ],
 )
 def test_bad_cards_name_the_key_and_the_fix(tmp_path, text, message):

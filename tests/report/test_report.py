@@ -243,7 +243,13 @@ def test_a_suite_naming_a_card_reports_its_conformance_and_deviations(tmp_path):
     assert "- protocol.repeats: budget" in section
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()]
     assert ["protocol.repeats", "", "5", "3", "deviation (budget)"] in rows
-    assert ["dtl.pool.trainable_layers", "xception", "19", "19", "ok"] in rows
+    assert [
+        "dtl.pool.trainable_layers",
+        "xception",
+        "19",
+        "freeze_first:115 (19 of 134 layers train)",
+        "ok",
+    ] in rows
     assert "Published protocol" in files["report.tex"].read_text(encoding="utf-8")
     assert "dtl.pool.trainable\\_layers" in files["report.tex"].read_text(encoding="utf-8")
     assert "deviation (budget)" in files["report.html"].read_text(encoding="utf-8")

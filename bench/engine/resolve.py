@@ -58,7 +58,7 @@ def suite_settings(suite: Suite) -> dict:
         "train.precision": suite.train.precision,
         **{f"augmentation.{k}": v for k, v in _plain(suite.augmentation).items()},
     }
-    for factor in suite.factors:
+    for factor in dict.fromkeys([*TYPED_AXES, *suite.factors]):  # every cell has the typed ones
         levels = [_level(cell, factor) for cell in suite.cells]
         settings[f"grid.{factor}"] = list(dict.fromkeys(levels))
     return settings

@@ -51,6 +51,7 @@ def _run(capsys, *argv):
 
 @pytest.mark.parametrize("suite", PAPER_SUITES, ids=lambda p: p.stem)
 def test_every_paper_profile_conforms_to_its_card(capsys, suite):
+    assert suite.stem in CARDS, "name the card this paper profile follows in CARDS"
     assert load_suite(suite, profile="paper").card == CARDS[suite.stem]
     code, out, err = _run(
         capsys, "validate", str(suite), "--profile", "paper", "--against", CARDS[suite.stem]
@@ -180,3 +181,13 @@ def test_json_plan_resolves_every_stage_setting(capsys):
     assert (target["folds"], target["repeats"], target["image_size"]) == (5, 1, 75)
     statuses = {row["setting"]: row["status"] for row in plan["conformance"]}
     assert statuses["mstl.intermediate.augmentation"] == "deviation"
+
+
+def test_a_stage_of_the_card_missing_from_the_suite_differs(capsys):
+    code, out, _ = _run(
+        capsys, "validate", str(SUITES / "breast-histology.toml"), "--against", "mukhlif2023"
+    )
+    assert code == 1
+    rows = {line.split("  ")[0]: line for line in out.splitlines()}
+    assert "strategy not in the grid" in rows["dtl.pool"] and rows["dtl.pool"].endswith("differs")
+    assert "suite.image_size" in out.split("differs: ", 1)[1]

@@ -94,3 +94,28 @@ def test_bad_cards_name_the_key_and_the_fix(tmp_path, text, message):
 def test_unknown_card_name_suggests_the_closest():
     with pytest.raises(ConfigError, match="no protocol card 'mukhlif'; did you mean 'mukhlif2023'"):
         load_card("mukhlif")
+
+
+def test_naming_a_card_or_a_deviation_keeps_the_suite_hash():
+    from bench.config.load import suite_hash
+
+    raw = {"suite": {"target": "t", "image_size": 32}, "datasets": {"t": {"source": "s"}}}
+    named = {
+        **raw,
+        "suite": {**raw["suite"], "protocol": "ayana2022"},
+        "deviations": {"suite.image_size": "a smaller image"},
+    }
+    assert suite_hash(named) == suite_hash(raw)
+    assert suite_hash({**raw, "suite": {**raw["suite"], "image_size": 40}}) != suite_hash(raw)
+
+
+def test_a_suite_naming_an_unknown_card_is_refused(tmp_path):
+    from bench.config import load_suite
+
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[suite]\ntarget = "t"\nprotocol = "ayana"\n[datasets.t]\nsource = "synthetic:ultrasound"\n'
+        '[grid]\nbackbone = ["small_cnn"]\noptimizer = ["adam"]\nstrategy = ["scratch"]\n'
+    )
+    with pytest.raises(ConfigError, match=r"s\.toml: 'suite\.protocol': no protocol card 'ayana'"):
+        load_suite(path)

@@ -138,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(commands)
-    _add(commands, "validate", _validate, "check a suite and print its expanded plan")
+    _validate_parser(commands)
     _add(commands, "status", _status, "done, pending and failed jobs per cell")
     _report_parser(commands)
     _compare_parser(commands)
@@ -361,6 +361,22 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
     return sub
 
 
+def _validate_parser(commands) -> None:
+    sub = _add(commands, "validate", _validate, "check a suite and print its expanded plan")
+    sub.add_argument(
+        "--against",
+        metavar="CARD",
+        help="hold the suite against a protocol card (a name in bench/protocols/ or a path); "
+        "exit 1 on an undeclared difference",
+    )
+    sub.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "json"],
+        help="json: the resolved plan (every stage's effective settings), no data read",
+    )
+
+
 def _run_parser(commands) -> None:
     sub = _add(commands, "run", _run, "train every job of a suite not yet stored, then summarise")
     sub.add_argument(
@@ -563,11 +579,34 @@ def _interrupt(signum, frame) -> None:
 
 
 def _validate(args) -> int:
+    if args.against or args.format == "json":
+        return _validate_protocol(args)
     from bench.engine.describe import describe_plan
     from bench.engine.plan import make_plan
 
     print(describe_plan(make_plan(_load(args))))
     return 0
+
+
+def _validate_protocol(args) -> int:
+    """The resolved plan as JSON and/or its conformance to a card; reads no data."""
+    import json
+    from dataclasses import asdict
+
+    from bench.config import load_suite
+    from bench.engine.conformance import check_conformance, conformance_lines
+    from bench.engine.resolve import resolve_plan
+
+    suite = load_suite(args.suite, profile=args.profile)
+    result = check_conformance(suite, args.against) if args.against else None
+    if args.format == "json":
+        plan = resolve_plan(suite)
+        if result is not None:
+            plan["conformance"] = [asdict(row) for row in result.rows]
+        print(json.dumps(plan, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(conformance_lines(suite, result)))
+    return 1 if result is not None and result.differences else 0
 
 
 def _status(args) -> int:

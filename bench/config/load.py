@@ -24,6 +24,7 @@ from bench.config.spec import (
 from bench.config.strategy import builtin_strategies
 from bench.errors import ConfigError
 from bench.hashing import content_hash
+from bench.protocols import load_card
 
 ROLES = ("target", "pool", "intermediate")
 TUNABLE = (
@@ -63,9 +64,13 @@ def apply_profile(raw: dict, profile: str | None, *, file: str) -> dict:
 
 
 def suite_hash(raw: dict) -> str:
-    """Content hash of what determines results (not report settings or other profiles)."""
-    relevant = {k: v for k, v in raw.items() if k not in ("profiles", "report", "regression")}
-    relevant["suite"] = {k: v for k, v in raw.get("suite", {}).items() if k != "description"}
+    """Content hash of what determines results (not report settings, other profiles, or the
+    protocol card and deviations the suite declares)."""
+    ignored = ("profiles", "report", "regression", "deviations")
+    relevant = {k: v for k, v in raw.items() if k not in ignored}
+    relevant["suite"] = {
+        k: v for k, v in raw.get("suite", {}).items() if k not in ("description", "protocol")
+    }
     return content_hash(relevant)
 
 
@@ -144,7 +149,19 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         reports_dir=Path(suite.get("reports", "reports")),
         regression=_regression(raw.get("regression"), file=file),
         backend=suite.get("backend"),
+        card=_card(suite.get("protocol"), file=file),
+        deviations=tuple(raw.get("deviations", {}).items()),
     )
+
+
+def _card(name: str | None, *, file: str) -> str | None:
+    """The card named by ``suite.protocol``, checked to exist and to load."""
+    if name is not None:
+        try:
+            load_card(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{file}: 'suite.protocol': {exc}") from None
+    return name
 
 
 def _datasets(raw: dict, *, file: str) -> dict[str, DatasetSpec]:

@@ -262,6 +262,7 @@ SCHEMA = {
         "results": NAME,
         "reports": NAME,
         "backend": Field(str, Choice(tuple(BACKENDS))),
+        "protocol": NAME,  # a protocol card (bench/protocols/<name>.toml) or a card file
     },
     "datasets": Map(DATASET),
     "base": {
@@ -339,6 +340,7 @@ SCHEMA = {
         "alpha": FRACTION,
         "runtime_tolerance": Field(float, Range(1)),
     },
+    "deviations": Map(NAME),  # setting -> why this suite departs from its protocol card
     "profiles": Map(Map(Any)),  # checked against the rest of the schema, see check()
 }
 PROFILE = {key: shape for key, shape in SCHEMA.items() if key != "profiles"}

@@ -228,6 +228,8 @@ class Suite:
     reports_dir: Path = field(default=Path("reports"))
     regression: RegressionSpec | None = None  # None: the suite declares no [regression]
     backend: Backend | None = None  # [suite] backend; None: --backend or KERAS_BACKEND decides
+    card: str | None = None  # [suite] protocol: the published protocol this suite follows
+    deviations: tuple[tuple[str, str], ...] = ()  # [deviations]: setting -> reason
 
     @property
     def store_path(self) -> Path:

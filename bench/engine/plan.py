@@ -242,7 +242,7 @@ def _shared_stages(
             cell.backbone,
             cell.backbone_options,
             stage,
-            _hyper(suite, cell, stage),
+            stage_settings(suite, cell, stage),
             parent,
             weights,
             env,
@@ -250,7 +250,7 @@ def _shared_stages(
         )
         jobs.setdefault(job.hash, job)
         parent = job.hash
-    resolved = tuple((s, _hyper(suite, cell, s)) for s in stages[first_target:])
+    resolved = tuple((s, stage_settings(suite, cell, s)) for s in stages[first_target:])
     return parent, weights, resolved
 
 
@@ -258,6 +258,17 @@ def _base(suite: Suite, cell: Cell, jobs: dict, env: dict, scope: tuple) -> tupl
     base = suite.base
     if base.pretrain is None:
         return None, base.weights
+    stage, hyper = pretrain_stage(suite)
+    job = _stage_job(
+        suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights, env, scope
+    )
+    jobs.setdefault(job.hash, job)
+    return job.hash, base.weights
+
+
+def pretrain_stage(suite: Suite) -> tuple[StageSpec, TrainingSettings]:
+    """The ``[base]`` pretraining stage (when ``base.pretrain`` is set) and its settings."""
+    base = suite.base
     stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec())
     hyper = TrainingSettings(
         optimizer=base.optimizer,
@@ -268,11 +279,7 @@ def _base(suite: Suite, cell: Cell, jobs: dict, env: dict, scope: tuple) -> tupl
         batch_size=base.batch_size,
         patience=suite.train.patience,
     )
-    job = _stage_job(
-        suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights, env, scope
-    )
-    jobs.setdefault(job.hash, job)
-    return job.hash, base.weights
+    return stage, hyper
 
 
 def _stage_job(suite, backbone, options, stage, hyper, parent, weights, env, scope) -> StageJob:
@@ -372,7 +379,8 @@ def _target_regime(suite: Suite, cell: Cell) -> list:
     return [suite.augmentation if cell.augment else None, suite.balance, suite.tuning]
 
 
-def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> TrainingSettings:
+def stage_settings(suite: Suite, cell: Cell, stage: StageSpec) -> TrainingSettings:
+    """A stage's effective settings: its own, else its optimizer's, else ``[train]``."""
     optimizer = stage.optimizer or cell.optimizer
     options = dict(suite.optimizers.get(optimizer, ()))
     train = suite.train
@@ -383,7 +391,7 @@ def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> TrainingSettings:
         lr_decay=stage.lr_decay or train.lr_decay,
         epochs=stage.epochs or train.epochs,
         batch_size=stage.batch_size or train.batch_size,
-        patience=stage.patience or train.patience,
+        patience=train.patience if stage.patience is None else stage.patience,
     )
 
 

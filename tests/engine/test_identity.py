@@ -320,6 +320,7 @@ MUTATIONS = {
     "suite.image_size": (put("suite.image_size", 40), everything),
     "suite.results": (put("suite.results", "elsewhere/results"), nothing),
     "suite.reports": (put("suite.reports", "elsewhere/reports"), nothing),
+    "suite.protocol": (put("suite.protocol", "mukhlif2023"), nothing),
     "datasets.*.source": (
         put("datasets.natural.source", "synthetic:dermoscopy"),
         stages_named("pretrain"),
@@ -482,6 +483,7 @@ MUTATIONS = {
     "regression.margins": (put("regression.margins", {"auc": 0.2}), nothing),
     "regression.alpha": (put("regression.alpha", 0.1), nothing),
     "regression.runtime_tolerance": (put("regression.runtime_tolerance", 2.0), nothing),
+    "deviations": (put("deviations", {"suite.image_size": "a smaller test set"}), nothing),
     "profiles": (put("profiles.other", {"train": {"epochs": 4}}), nothing),
 }
 

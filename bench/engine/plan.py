@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,7 +173,10 @@ def _check_inner_folds(suite: Suite, jobs: list, target: DataEntry) -> None:
 
 
 def _near_duplicates(target: DataEntry, folds: list[Fold]) -> tuple[tuple[str, str, int], ...]:
-    """Look-alike target images that the first repeat puts in different outer folds."""
+    """Look-alike target images that the first repeat puts in different outer folds (none
+    looked for when the catalog holds no difference hashes)."""
+    if target.difference_hashes is None:
+        return ()
     fold_of = np.empty(len(target.labels), dtype=int)
     for fold in folds:
         if fold.repeat == 0:
@@ -181,7 +185,7 @@ def _near_duplicates(target: DataEntry, folds: list[Fold]) -> tuple[tuple[str, s
     return tuple((str(target.ids[i]), str(target.ids[j]), d) for i, j, d in pairs)
 
 
-def _guard_leakage(suite: Suite, catalog: Catalog, jobs) -> None:
+def _guard_leakage(suite: Suite, catalog: Catalog, jobs: Iterable[StageJob]) -> None:
     """Refuse earlier stages whose data contains target images (see bench.engine.leakage)."""
     checked = set()
     for job in jobs:
@@ -301,7 +305,16 @@ def _base(
 
 
 def _stage_job(
-    suite, catalog, backbone, options, stage, hyper, parent, weights, env, scope
+    suite: Suite,
+    catalog: Catalog,
+    backbone: str,
+    options: tuple,
+    stage: StageSpec,
+    hyper: TrainingSettings,
+    parent: str | None,
+    weights: str,
+    env: dict,
+    scope: tuple,
 ) -> StageJob:
     settings = {
         "job": "stage",
@@ -330,7 +343,16 @@ def _stage_job(
     )
 
 
-def _fold_job(suite, catalog, cell, fold, stages, parent, weights, env) -> FoldJob:
+def _fold_job(
+    suite: Suite,
+    catalog: Catalog,
+    cell: Cell,
+    fold: Fold,
+    stages: tuple[tuple[StageSpec, TrainingSettings], ...],
+    parent: str | None,
+    weights: str,
+    env: dict,
+) -> FoldJob:
     target = catalog[suite.target]
     fold = _labelled_fraction(fold, cell.fraction, target, seed=suite.seed)
     split = [target.ids[part].tolist() for part in (fold.train, fold.val, fold.test)]
@@ -370,7 +392,7 @@ def _fold_job(suite, catalog, cell, fold, stages, parent, weights, env) -> FoldJ
     )
 
 
-def _data(catalog: Catalog, names) -> dict[str, str]:
+def _data(catalog: Catalog, names: Iterable[str]) -> dict[str, str]:
     """The fingerprint of each dataset a job reads, under its suite key."""
     return {f"datasets.{name}": catalog[name].fingerprint for name in names}
 

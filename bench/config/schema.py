@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -61,7 +61,7 @@ class Range:
     open_high: bool = False
     text: str = ""  # the rule in words, where the bounds alone would mislead
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         above = self.low is None or (value > self.low if self.open_low else value >= self.low)
         below = self.high is None or (value < self.high if self.open_high else value <= self.high)
         return above and below
@@ -88,7 +88,7 @@ class Choice:
     def options(self) -> tuple:
         return self.values() if callable(self.values) else self.values
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         return value in self.options()
 
     def __str__(self) -> str:
@@ -102,7 +102,7 @@ class Pattern:
     regex: str
     text: str
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         return re.fullmatch(self.regex, value) is not None
 
     def __str__(self) -> str:
@@ -113,7 +113,7 @@ class Pattern:
 class Regex:
     """A string that compiles as a Python regular expression."""
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         try:
             re.compile(value)
         except re.error:
@@ -128,7 +128,7 @@ class Regex:
 class Anything:
     """Any value of the field's type (free text, search bounds checked against each other)."""
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         return True
 
     def __str__(self) -> str:
@@ -149,14 +149,14 @@ class Field:
         if self.rule is None and self.type is not bool:
             raise TypeError(f"a {self.type.__name__} field must declare its rule")
 
-    def fits(self, value) -> bool:
+    def fits(self, value: Any) -> bool:
         if isinstance(value, bool):
             return self.type is bool
         if self.type is float:
             return isinstance(value, Number)
         return isinstance(value, self.type)
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         return self.rule is None or self.rule.admits(value)
 
 
@@ -354,7 +354,7 @@ def check(raw: dict, *, file: str, schema: dict = SCHEMA) -> None:
             _check_table(profile, PROFILE, file=file, path=f"profiles.{name}")
 
 
-def suggest(word: str, choices, *, prefix: str = "") -> str:
+def suggest(word: str, choices: Iterable[str], *, prefix: str = "") -> str:
     """A '; did you mean ...?' suffix, or '' when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{prefix}{close[0]}'?" if close else ""

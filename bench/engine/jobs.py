@@ -18,9 +18,11 @@ from bench.config.spec import Cell, StageSpec, Suite, TuningSpec
 from bench.config.trainable import ALL
 from bench.data.sources import load_dataset
 from bench.data.splits import holdout, inner_folds
+from bench.data.synthetic import ImageSet
 from bench.engine import tuning
 from bench.engine.artifacts import load_weights, save_stage
-from bench.engine.plan import FoldJob, StageJob, TrainingSettings, stage_classes
+from bench.engine.catalog import stage_classes
+from bench.engine.plan import FoldJob, StageJob, TrainingSettings
 from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
 from bench.models.build import backbone_weights
@@ -284,6 +286,10 @@ def _stage_data(worker: Worker, stage: StageSpec) -> tuple[Stacked | np.ndarray,
     return (xs[0] if len(xs) == 1 else Stacked(xs)), np.concatenate(ys), np.concatenate(groups)
 
 
+def _loaded(suite: Suite, names) -> dict[str, ImageSet]:
+    return {name: load_dataset(suite.datasets[name], image_size=suite.image_size) for name in names}
+
+
 def _fit_spec(
     suite: Suite,
     backbone: str,
@@ -301,7 +307,7 @@ def _fit_spec(
         backbone=backbone,
         options=options,
         image_size=suite.image_size,
-        n_classes=len(stage_classes(suite, stage)),
+        n_classes=len(stage_classes(stage, _loaded(suite, stage.data))),
         head=stage.head,
         trainable=stage.trainable,
         optimizer=hyper.optimizer,

@@ -84,7 +84,7 @@ def build_document(
         _clinical(inputs, board, target.classes),
         _ranges(board),
         _figures(figures),
-        examples and Section("Examples with Grad-CAM", figures=(examples,)),
+        Section("Examples with Grad-CAM", figures=(examples,)) if examples else None,
         _params(inputs, board),
         _timing(target, inputs, board),
         _protocol(target.protocol_check),

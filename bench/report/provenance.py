@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from bench.store.findings import near_duplicate_line, skipped_lines
 
@@ -18,7 +19,7 @@ def provenance_lines(
     suite_hash: str,
     profile: str,
     protocol: str | None,
-    runs: Sequence[Mapping[str, object]],
+    runs: Sequence[Mapping[str, Any]],
     cells: int,
     folds: int,
 ) -> tuple[str, ...]:
@@ -42,7 +43,7 @@ def provenance_lines(
     return tuple(lines)
 
 
-def _hardware(hardware: Mapping[str, object]) -> str:
+def _hardware(hardware: Mapping[str, Any]) -> str:
     if not hardware:
         return "unknown"
     text = f"{hardware.get('cpu') or 'unknown CPU'} ({hardware.get('cpus', '?')} CPUs)"
@@ -50,6 +51,6 @@ def _hardware(hardware: Mapping[str, object]) -> str:
     return text + (f", GPU {' + '.join(gpus)}" if gpus else "")
 
 
-def _near_duplicates(record: Mapping[str, object]) -> list[str]:
+def _near_duplicates(record: Mapping[str, Any]) -> list[str]:
     """The run's near-duplicate check, when the run made one."""
     return [near_duplicate_line(record["near_duplicates"])] if "near_duplicates" in record else []

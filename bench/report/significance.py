@@ -61,6 +61,8 @@ class BaselineComparisons:
         """The test, what it pairs, and the adjustment, in words."""
         from bench.stats import TESTS
 
+        if self.test is None:
+            raise ValueError("no test was run: read the notes")
         unit = "(repeat, fold) means" if self.test == "corrected_t" else "per-cell means"
         paired = " × ".join(self.matched_on) or "nothing"
         return (
@@ -312,7 +314,8 @@ def _per_cell(
 ) -> tuple[tuple[Comparison, ...], tuple[str, ...]]:
     from bench.stats import compare_levels
 
-    compared, notes = [], []
+    compared: list[Comparison] = []
+    notes: list[str] = []
     for metric in metrics:
         try:
             compared += compare_levels(

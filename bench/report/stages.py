@@ -85,10 +85,8 @@ def stage_rows(
     return tuple(rows)
 
 
-def accuracy_table(rows: Sequence[tuple[str, StageAccuracy]]) -> Table | None:
+def accuracy_table(rows: Sequence[tuple[str, StageAccuracy]]) -> Table:
     """One row per shared stage: epochs, the kept epoch, its accuracy, chance, a verdict."""
-    if not rows:
-        return None
     return Table(
         headers=("Stage job", "Epochs", "Kept", "Validation accuracy", "Chance", "Learned"),
         rows=tuple(

@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bench.report.leaderboard import Leaderboard, label_headers, row_labels
 from bench.report.table import Table, number, text
@@ -183,7 +183,7 @@ def cells_table(timing: Timing, *, board: Leaderboard) -> Table:
     )
 
 
-def _run(jobs: pd.DataFrame, run: Mapping[str, object]) -> RunTiming:
+def _run(jobs: pd.DataFrame, run: Mapping[str, Any]) -> RunTiming:
     run_id = int(run["id"])
     trained = jobs[jobs["run_id"] == run_id]
     stored = (jobs["status"] == JobStatus.DONE) & (jobs["run_id"] < run_id)
@@ -215,7 +215,7 @@ def _counts(cell: CellTiming) -> tuple[int, int, int]:
     return cell.done, cell.failed, cell.pending
 
 
-def _number(value: object) -> float | None:
+def _number(value: Any) -> float | None:
     if value is None:
         return None
     value = float(value)

@@ -168,7 +168,7 @@ def compare_levels(
     sizes and two (repeat, fold)s.
     """
     _check_options(test=test, adjust=adjust, alpha=alpha)
-    factors = resolve_factors(scores, factors)
+    factors = resolve_factors(scores, factors=factors)
     check_metric(scores, metric)
     check_factor(factor, factors)
     check_finite(scores, metric)
@@ -362,17 +362,17 @@ def _effect(diffs: np.ndarray) -> float | None:
 def adjust_comparisons(rows: Sequence[Comparison], *, adjust: str) -> tuple[Comparison, ...]:
     """``rows`` with the p-values of their frequentist tests adjusted as one family
     (``adjust``: a key of :data:`ADJUSTMENTS`, or ``"none"``); Bayesian rows unchanged."""
-    rows = list(rows)
-    tested = [i for i, row in enumerate(rows) if isinstance(row.outcome, Frequentist)]
+    result = list(rows)
+    tested = [(i, r.outcome) for i, r in enumerate(result) if isinstance(r.outcome, Frequentist)]
     if adjust == "none" or not tested:
-        return tuple(rows)
-    adjusted = adjust_pvalues([rows[i].outcome.p for i in tested], method=adjust)
-    for i, p in zip(tested, adjusted, strict=True):
+        return tuple(result)
+    adjusted = adjust_pvalues([outcome.p for _, outcome in tested], method=adjust)
+    for (i, outcome), p in zip(tested, adjusted, strict=True):
         outcome = dataclasses.replace(
-            rows[i].outcome,
+            outcome,
             p_adjusted=float(p),
             adjust=ADJUSTMENTS[adjust],
-            significant=bool(p <= rows[i].alpha),
+            significant=bool(p <= result[i].alpha),
         )
-        rows[i] = dataclasses.replace(rows[i], outcome=outcome)
-    return tuple(rows)
+        result[i] = dataclasses.replace(result[i], outcome=outcome)
+    return tuple(result)

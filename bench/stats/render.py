@@ -10,11 +10,12 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from bench.stats.compare import RECORD_FIELDS, Comparison
 
 
-def comparisons_to_records(rows: Sequence[Comparison]) -> list[dict[str, object]]:
+def comparisons_to_records(rows: Sequence[Comparison]) -> list[dict[str, Any]]:
     """One flat dict per comparison: :data:`RECORD_FIELDS`, None where its test has no such
     field (unmatched as a list)."""
     return [

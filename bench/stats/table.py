@@ -36,7 +36,9 @@ def require_columns(scores: pd.DataFrame, columns: Sequence[str], *, why: str) -
         )
 
 
-def resolve_factors(scores: pd.DataFrame, factors: Sequence[str] | None = None) -> tuple[str, ...]:
+def resolve_factors(
+    scores: pd.DataFrame, *, factors: Sequence[str] | None = None
+) -> tuple[str, ...]:
     """The grid factor names: ``factors`` when given, else ``scores.attrs["factors"]``."""
     if factors is None:
         factors = scores.attrs.get("factors")

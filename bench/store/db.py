@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.errors import BenchError
 from bench.store.states import JobKind, JobStatus, RunStatus
@@ -83,9 +84,9 @@ class FoldRecord:
     factors: dict
     repeat: int
     fold: int
-    n_train: int
-    n_val: int
-    n_test: int
+    n_train: int | None  # None in a table copied from a publication
+    n_val: int | None
+    n_test: int | None
     threshold: float
     params: dict
     scores: dict[str, float]
@@ -161,7 +162,7 @@ class Store:
         query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
         return self.db.execute(query, (name,)).fetchone() is not None
 
-    def transaction(self):
+    def transaction(self) -> _Transaction:
         return _Transaction(self.db)
 
     # runs -------------------------------------------------------------------------------
@@ -173,6 +174,7 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, 'running', ?)",
             (suite, suite_hash, profile, command, time.time(), json.dumps(provenance)),
         )
+        assert cursor.lastrowid is not None  # set by every INSERT
         return cursor.lastrowid
 
     def end_run(self, run_id: int, *, status: str) -> None:
@@ -190,7 +192,9 @@ class Store:
         rows = self.db.execute("PRAGMA integrity_check").fetchall()
         return "; ".join(row[0] for row in rows)
 
-    def latest_run(self, *, suite_hash: str | None = None, profile: str | None = None):
+    def latest_run(
+        self, *, suite_hash: str | None = None, profile: str | None = None
+    ) -> dict[str, Any] | None:
         query = (
             "SELECT id, suite, suite_hash, profile, command, started, ended, status, "
             "provenance FROM runs"

@@ -4,10 +4,10 @@ and files left out. The run summary, ``bench validate`` and the report's provena
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
-def near_duplicate_line(pairs) -> str:
+def near_duplicate_line(pairs: Sequence[tuple[str, str, int]]) -> str:
     """Look-alike target images in different outer folds: possibly one patient twice."""
     if not pairs:
         return "near-duplicates across outer folds: none"

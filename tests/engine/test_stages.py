@@ -6,8 +6,9 @@ from bench.config import load_suite
 from bench.config.spec import HeadSpec
 from bench.config.trainable import parse_trainable
 from bench.engine.artifacts import load_weights
+from bench.engine.catalog import read_catalog, stage_classes
 from bench.engine.jobs import Worker, _stage_data, run_stage_job
-from bench.engine.plan import make_plan, stage_classes
+from bench.engine.plan import make_plan
 from bench.models.build import BACKBONE
 from bench.train.fit import Arrays, FitSpec, ModelKey, ModelPool, fit_stage
 
@@ -94,7 +95,7 @@ def test_dtl_phase_one_trains_on_origin_pseudo_labels(write_suite):
     plan = make_plan(suite)
     pool_job = next(j for j in plan.stage_jobs if j.stage.name == "pool")
     assert pool_job.stage.labels == "origin"
-    scanners = stage_classes(suite, pool_job.stage)
+    scanners = stage_classes(pool_job.stage, read_catalog(suite))
     assert len(scanners) >= 3 and all(name.startswith("scanner") for name in scanners)
     worker = Worker(suite=suite, pool=ModelPool(), artifacts=suite.artifacts_dir)
     _, y, _ = _stage_data(worker, pool_job.stage)

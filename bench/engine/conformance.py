@@ -47,11 +47,18 @@ class Conformance:
     def differences(self) -> tuple[Row, ...]:
         return tuple(row for row in self.rows if row.status == "differs")
 
+    def summary(self) -> str:
+        """How many rows have each status, e.g. "69 ok, 0 differs, 0 deviation, 7 unstated"."""
+        counts = {s: sum(r.status == s for r in self.rows) for s in STATUSES}
+        return ", ".join(f"{n} {status}" for status, n in counts.items())
+
     def report(self, suite) -> ProtocolCheck:
         """What ``bench report`` shows of it."""
         header, rows = self.table()
         card = self.card
-        return ProtocolCheck(card.name, card.title, card.citation, header, rows, suite.deviations)
+        return ProtocolCheck(
+            card.name, card.title, card.citation, self.summary(), header, rows, suite.deviations
+        )
 
     def table(self) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
         """Header and rows as text, for the terminal and the report."""
@@ -84,14 +91,13 @@ def conformance_lines(suite, result: Conformance) -> list[str]:
 
     card = result.card
     header, body = result.table()
-    counts = {s: sum(r.status == s for r in result.rows) for s in STATUSES}
     lines = [
         f"suite {suite.name} (profile {suite.profile}) against card {card.name}: {card.title}",
         f"  {card.citation}",
         "",
         tabulate(body, headers=header, tablefmt="simple"),
         "",
-        ", ".join(f"{n} {status}" for status, n in counts.items()),
+        result.summary(),
     ]
     if result.differences:
         names = dict.fromkeys(

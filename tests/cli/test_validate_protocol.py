@@ -191,3 +191,12 @@ def test_a_stage_of_the_card_missing_from_the_suite_differs(capsys):
     rows = {line.split("  ")[0]: line for line in out.splitlines()}
     assert "strategy not in the grid" in rows["dtl.pool"] and rows["dtl.pool"].endswith("differs")
     assert "suite.image_size" in out.split("differs: ", 1)[1]
+
+
+def test_plain_validate_summarises_the_conformance_of_a_suite_naming_a_card(capsys, tmp_path):
+    path = _copy(tmp_path, "ultrasound.toml", ("[suite]\n", '[suite]\nprotocol = "ayana2022"\n'))
+    code, out, _ = _run(capsys, "validate", str(path))
+    assert code == 0  # the default profile trains on built-in data: only a summary here
+    line = next(line for line in out.splitlines() if line.startswith("protocol: "))
+    assert line.startswith("protocol: card ayana2022: ") and " differs, " in line
+    assert "--against ayana2022" in line

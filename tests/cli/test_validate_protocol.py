@@ -200,3 +200,26 @@ def test_plain_validate_summarises_the_conformance_of_a_suite_naming_a_card(caps
     line = next(line for line in out.splitlines() if line.startswith("protocol: "))
     assert line.startswith("protocol: card ayana2022: ") and " differs, " in line
     assert "--against ayana2022" in line
+
+
+def test_json_plan_lists_the_pretraining_stage_with_the_base_settings(capsys):
+    code, out, _ = _run(capsys, "validate", str(SUITES / "skin.toml"), "--format", "json")
+    assert code == 0
+    cell = json.loads(out)["cells"][0]
+    assert cell["id"] == "backbone=small_cnn|optimizer=adam|strategy=ctl|augment=off"
+    pretrain, target = cell["stages"]
+    assert (pretrain["name"], pretrain["data"], pretrain["shared"]) == (
+        "pretrain",
+        ["natural"],
+        True,
+    )
+    # [base]: 15 epochs at 2e-3; the target stage takes [train]: 15 epochs at 1e-3, batch 16
+    assert (pretrain["epochs"], pretrain["learning_rate"]) == (15, 2e-3)
+    assert (target["epochs"], target["learning_rate"], target["batch_size"]) == (15, 1e-3, 16)
+    assert (target["balance"], pretrain["balance"], target["augmentation"]) == (
+        "class_weight",
+        "none",
+        [],
+    )
+    # small_cnn: 15 backbone layers, all trained, and the softmax output
+    assert (target["trainable_layers"], target["total_layers"]) == (16, 16)

@@ -34,6 +34,7 @@ SUITE_KEYS = (
     "base.weights",
     "balance.method",
     "train.precision",
+    "report.metrics",  # the suite reports at least these
     *(f"augmentation.{name}" for name in AUGMENT_FIELDS),
 )
 GRID_PREFIX = "grid."  # grid.backbone, grid.strategy, grid.augment, any further axis

@@ -223,3 +223,17 @@ def test_json_plan_lists_the_pretraining_stage_with_the_base_settings(capsys):
     )
     # small_cnn: 15 backbone layers, all trained, and the softmax output
     assert (target["trainable_layers"], target["total_layers"]) == (16, 16)
+
+
+def test_the_suite_must_report_at_least_the_papers_metrics(capsys, tmp_path):
+    paper = 'metrics = ["accuracy", "precision", "recall", "specificity", "f1", "auc"]'
+    more = _copy(tmp_path, "skin.toml", (paper, paper.replace('"auc"', '"auc", "mcc"')))
+    assert (
+        _run(capsys, "validate", str(more), "--profile", "paper", "--against", "mukhlif2023")[0]
+        == 0
+    )
+    fewer = _copy(tmp_path, "skin.toml", (paper, paper.replace('"precision", ', "")))
+    code, out, _ = _run(
+        capsys, "validate", str(fewer), "--profile", "paper", "--against", "mukhlif2023"
+    )
+    assert code == 1 and out.split("differs: ", 1)[1].startswith("report.metrics (")

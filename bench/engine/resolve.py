@@ -55,6 +55,7 @@ def suite_settings(suite: Suite) -> dict:
         "base.pretrain": suite.base.pretrain,
         "balance.method": suite.balance,
         "train.precision": suite.train.precision,
+        "report.metrics": list(suite.report.metrics),
         **{f"augmentation.{k}": v for k, v in _plain(suite.augmentation).items()},
     }
     for factor in dict.fromkeys([*TYPED_AXES, *suite.factors]):  # every cell has the typed ones

@@ -34,6 +34,7 @@ SUITE_KEYS = (
     "base.weights",
     "balance.method",
     "train.precision",
+    "report.metrics",  # the suite reports at least these
     *(f"augmentation.{name}" for name in AUGMENT_FIELDS),
 )
 GRID_PREFIX = "grid."  # grid.backbone, grid.strategy, grid.augment, any further axis
@@ -141,12 +142,15 @@ def _card(raw: dict, *, path: Path) -> Card:
     for key in ("title", "citation"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise ConfigError(f"{file}: '{key}' is missing; name the paper the card describes")
-    margin, margin_source = _reproduction(raw.get("reproduction"), file=file)
+    margin, margin_source = _reproduction(_table(raw, "reproduction", file=file), file=file)
     settings = tuple(
         _setting(key, entry, file=file, where="settings", keys=SUITE_KEYS, grid=True)
-        for key, entry in raw.get("settings", {}).items()
+        for key, entry in (_table(raw, "settings", file=file) or {}).items()
     )
-    stages = tuple(_stage(key, table, file=file) for key, table in raw.get("stages", {}).items())
+    stages = tuple(
+        _stage(key, _table(raw["stages"], key, file=file, where="stages."), file=file)
+        for key in _table(raw, "stages", file=file) or {}
+    )
     return Card(
         name=raw.get("name", path.stem),
         title=raw["title"],
@@ -158,6 +162,13 @@ def _card(raw: dict, *, path: Path) -> Card:
         margin_source=margin_source,
         notes=tuple(raw.get("notes", ())),
     )
+
+
+def _table(raw: dict, key: str, *, file: str, where: str = "") -> dict | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise ConfigError(f"{file}: '{where}{key}' must be a table, got {value!r}")
+    return value
 
 
 def _reproduction(table: dict | None, *, file: str) -> tuple[float | None, str]:

@@ -243,13 +243,9 @@ def _protocol(check: ProtocolCheck | None) -> Section | None:
     """How the suite's settings compare with the published protocol it names."""
     if check is None:
         return None
-    statuses = [row[-1].split(" (")[0] for row in check.rows]
-    counts = ", ".join(
-        f"{statuses.count(s)} {s}" for s in ("ok", "differs", "deviation", "unstated")
-    )
     text = (
         f"The settings of this suite against {check.title} ({check.citation}), protocol card "
-        f"'{check.card}': {counts}. 'unstated' settings are not given by the paper; "
+        f"'{check.card}': {check.summary}. 'unstated' settings are not given by the paper; "
         "deviations are declared by the suite with their reason."
     )
     table = Table(

@@ -22,6 +22,7 @@ class ProtocolCheck:
     card: str
     title: str
     citation: str
+    summary: str  # how many settings agree, differ, deviate or are unstated
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]  # setting, backbone, card, suite, status
     deviations: tuple[tuple[str, str], ...]  # [deviations]: setting, reason

@@ -191,3 +191,49 @@ def test_a_stage_of_the_card_missing_from_the_suite_differs(capsys):
     rows = {line.split("  ")[0]: line for line in out.splitlines()}
     assert "strategy not in the grid" in rows["dtl.pool"] and rows["dtl.pool"].endswith("differs")
     assert "suite.image_size" in out.split("differs: ", 1)[1]
+
+
+def test_plain_validate_summarises_the_conformance_of_a_suite_naming_a_card(capsys, tmp_path):
+    path = _copy(tmp_path, "ultrasound.toml", ("[suite]\n", '[suite]\nprotocol = "ayana2022"\n'))
+    code, out, _ = _run(capsys, "validate", str(path))
+    assert code == 0  # the default profile trains on built-in data: only a summary here
+    line = next(line for line in out.splitlines() if line.startswith("protocol: "))
+    assert line.startswith("protocol: card ayana2022: ") and " differs, " in line
+    assert "--against ayana2022" in line
+
+
+def test_json_plan_lists_the_pretraining_stage_with_the_base_settings(capsys):
+    code, out, _ = _run(capsys, "validate", str(SUITES / "skin.toml"), "--format", "json")
+    assert code == 0
+    cell = json.loads(out)["cells"][0]
+    assert cell["id"] == "backbone=small_cnn|optimizer=adam|strategy=ctl|augment=off"
+    pretrain, target = cell["stages"]
+    assert (pretrain["name"], pretrain["data"], pretrain["shared"]) == (
+        "pretrain",
+        ["natural"],
+        True,
+    )
+    # [base]: 15 epochs at 2e-3; the target stage takes [train]: 15 epochs at 1e-3, batch 16
+    assert (pretrain["epochs"], pretrain["learning_rate"]) == (15, 2e-3)
+    assert (target["epochs"], target["learning_rate"], target["batch_size"]) == (15, 1e-3, 16)
+    assert (target["balance"], pretrain["balance"], target["augmentation"]) == (
+        "class_weight",
+        "none",
+        [],
+    )
+    # small_cnn: 15 backbone layers, all trained, and the softmax output
+    assert (target["trainable_layers"], target["total_layers"]) == (16, 16)
+
+
+def test_the_suite_must_report_at_least_the_papers_metrics(capsys, tmp_path):
+    paper = 'metrics = ["accuracy", "precision", "recall", "specificity", "f1", "auc"]'
+    more = _copy(tmp_path, "skin.toml", (paper, paper.replace('"auc"', '"auc", "mcc"')))
+    assert (
+        _run(capsys, "validate", str(more), "--profile", "paper", "--against", "mukhlif2023")[0]
+        == 0
+    )
+    fewer = _copy(tmp_path, "skin.toml", (paper, paper.replace('"precision", ', "")))
+    code, out, _ = _run(
+        capsys, "validate", str(fewer), "--profile", "paper", "--against", "mukhlif2023"
+    )
+    assert code == 1 and out.split("differs: ", 1)[1].startswith("report.metrics (")

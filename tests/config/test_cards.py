@@ -78,6 +78,10 @@ def test_table5_trainable_layers_per_backbone_and_phase():
         ),
         ('citation = "c"', "'title' is missing"),
         (
+            'title = "t"\ncitation = "c"\nstages = { "dtl.pool" = 3 }',
+            "'stages.dtl.pool' must be a table",
+        ),
+        (
             'title = "t"\ncitation = "c"\n[settings]\n"protocol.folds" = { unstated = true }',
             "'settings.protocol.folds.unstated' must say what the paper leaves open",
         ),

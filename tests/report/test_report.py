@@ -239,7 +239,7 @@ def test_a_suite_naming_a_card_reports_its_conformance_and_deviations(tmp_path):
     files = written(target)
     markdown = files["report.md"].read_text(encoding="utf-8")
     section = markdown.split("## Published protocol", 1)[1].split("\n## ", 1)[0]
-    assert "card 'mukhlif2023': 68 ok, 0 differs, 1 deviation, 7 unstated" in section
+    assert "card 'mukhlif2023': 69 ok, 0 differs, 1 deviation, 7 unstated" in section
     assert "- protocol.repeats: budget" in section
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()]
     assert ["protocol.repeats", "", "5", "3", "deviation (budget)"] in rows

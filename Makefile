@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh clone (see README):
 #   make run    install into .venv, run suites/ultrasound.toml, write its report
-#   make test   install into .venv with test extras, run the fast test suite
+#   make test   install into .venv with test extras, run the checks and the fast test suite
+#   make check  ruff, the import-layer contracts and mypy (an architecture violation fails)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ SUITE ?= suites/ultrasound.toml
 # worker processes for `make run`; each job trains with one thread, so any JOBS gives the same numbers
 JOBS ?= 2
 
-.PHONY: run test install
+.PHONY: run test install check
 
 $(BIN)/bench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,5 +23,10 @@ run: install
 	$(BIN)/bench run $(SUITE) --jobs $(JOBS)
 	$(BIN)/bench report $(SUITE) --latex
 
-test: install
+check: install
+	$(BIN)/ruff check bench tests benchmarks scripts
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest

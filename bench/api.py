@@ -14,7 +14,7 @@ Frames are tidy: one row per observation (a fold, a sample, an epoch of a stage,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +25,7 @@ from bench.errors import BenchError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.engine.runner import RunSummary
+    from bench.engine.coordinator import RunSummary
     from bench.report.inputs import ReportInputs
     from bench.report.target import ReportTarget
 
@@ -53,8 +53,8 @@ def run(
     ``jobs`` > 1 trains in local worker processes; ``executor="dask"`` with ``scheduler``
     on a cluster. A rerun resumes: stored jobs are skipped.
     """
+    from bench.engine.coordinator import RunOptions, run_suite
     from bench.engine.executors import ExecutorSpec
-    from bench.engine.runner import RunOptions, run_suite
 
     options = RunOptions(
         retry_failed=retry_failed,
@@ -266,11 +266,19 @@ def _suite(suite: str | Path | Suite, profile: str | None) -> Suite:
 
 
 def _target(suite: str | Path | Suite, profile: str | None) -> ReportTarget:
+    from bench.config import load_suite
     from bench.report.target import resolve_target, target_from_suite
 
-    if isinstance(suite, Suite):
-        return target_from_suite(suite)
-    return resolve_target(str(suite), profile=profile)
+    if isinstance(suite, str | Path) and str(suite).endswith(".toml"):
+        suite = load_suite(suite, profile=profile)
+    if not isinstance(suite, Suite):
+        return resolve_target(str(suite), profile=profile)
+    target = target_from_suite(suite)
+    if suite.card is None:
+        return target
+    from bench.engine.conformance import check_conformance
+
+    return replace(target, protocol_check=check_conformance(suite).report(suite))
 
 
 __all__ = ["Results", "load", "report", "run"]

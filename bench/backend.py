@@ -12,12 +12,15 @@ from __future__ import annotations
 import importlib.machinery
 import os
 import sys
+from typing import Literal, get_args
 
 from bench.errors import BenchError
 
-BACKENDS = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}  # name: module
+Backend = Literal["tensorflow", "torch", "jax"]  # each the name of its module
+Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
+BACKENDS = {name: name for name in get_args(Backend)}  # name: module
 DEFAULT = "tensorflow"
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 
 def choose_backend(flag: str | None, suite_backend: str | None) -> str:

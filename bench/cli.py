@@ -11,6 +11,7 @@ import dataclasses
 import os
 import sys
 import traceback
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bench import __version__
@@ -64,7 +65,45 @@ def metric_name(text: str) -> str:
     return text
 
 
+class Choices:
+    """argparse choices owned by another module, read when first needed, so a command that
+    never checks them does not import that module (``bench status`` starts fast)."""
+
+    def __init__(self, read: Callable[[], Iterable[str]]):
+        self.read = read
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.read())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.read()
+
+
+def _test_names() -> list[str]:
+    from bench.stats import TESTS
+
+    return ["report", *TESTS]
+
+
+def _adjustments() -> list[str]:
+    from bench.stats import ADJUSTMENTS
+
+    return [*ADJUSTMENTS, "none"]
+
+
+def _options(*flags: str, **kwargs) -> argparse.ArgumentParser:
+    """A parent parser holding one option, declared here once for every command that has it."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(*flags, **kwargs)
+    return parent
+
+
 COUNT = Bounded(int, Range(1))
+DEBUG = _options("--debug", action="store_true", help="show tracebacks")
+PROFILE = _options("--profile", default=None, help="apply the suite's [profiles.NAME] overrides")
+RESULTS = _options(
+    "--results", default="results", type=Path, help="results folder (default results)"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,8 +137,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add(commands, "run", _run, "train every job of a suite not yet stored, then summarise")
-    _add(commands, "validate", _validate, "check a suite and print its expanded plan")
+    _run_parser(commands)
+    _validate_parser(commands)
     _add(commands, "status", _status, "done, pending and failed jobs per cell")
     _report_parser(commands)
     _compare_parser(commands)
@@ -116,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
 def _compare_parser(commands) -> None:
     sub = commands.add_parser(
         "compare",
+        parents=[PROFILE, DEBUG],
         help="test each level of a factor against a baseline level",
         description="Compare each level of FACTOR with BASELINE over cells matched on the other "
         "factors; p-values adjusted across the comparisons.",
@@ -132,7 +172,7 @@ def _compare_parser(commands) -> None:
     sub.add_argument(
         "--test",
         default="report",
-        choices=["report", "paired_t", "wilcoxon", "corrected_t", "bayes"],
+        choices=Choices(_test_names),
         help="report (default): the report's test — the Nadeau-Bengio corrected t on fold "
         "means when folds are stored, else the paired t over cells, Holm-adjusted; "
         "paired_t/wilcoxon on per-cell means; corrected_t or bayes (correlated Bayesian t) "
@@ -141,7 +181,7 @@ def _compare_parser(commands) -> None:
     sub.add_argument(
         "--adjust",
         default="holm",
-        choices=["holm", "bonferroni", "fdr_bh", "none"],
+        choices=Choices(_adjustments),
         help="multiple-comparison adjustment (default: holm)",
     )
     sub.add_argument(
@@ -151,27 +191,26 @@ def _compare_parser(commands) -> None:
         help="region of practical equivalence for --test bayes (default 0.01)",
     )
     sub.add_argument("--format", default="markdown", choices=["markdown", "csv", "json"])
-    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
-    sub.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.set_defaults(handler=_compare)
 
 
 def _import_parser(commands) -> None:
     sub = commands.add_parser(
         "import",
+        parents=[DEBUG],
         help="load external results (a tidy CSV) into a results database",
         description="Columns: factor columns (strategy, backbone, ...), metric columns (auc, "
         "accuracy, ...), optional repeat, fold, n_train, n_test.",
     )
     sub.add_argument("csv", help="tidy CSV file")
     sub.add_argument("--suite", required=True, help="name of the results folder to create")
-    sub.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.set_defaults(handler=_import)
 
 
 def _regress_parser(commands) -> None:
     sub = commands.add_parser(
         "regress",
+        parents=[PROFILE, DEBUG],
         help="rerun a suite fresh; exit 1 when a metric or the runtime regressed",
         description="Train SUITE into an empty folder, then test each cell's gated metrics for "
         "non-inferiority against the baseline (margins from [regression]) and compare the "
@@ -194,9 +233,7 @@ def _regress_parser(commands) -> None:
         help="train into DIR (new or empty) and keep its results database; default: a "
         "temporary folder",
     )
-    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
-    sub.add_argument("--quiet", action="store_true", help="no progress bar")
-    sub.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_quiet(sub)
     _add_backend(sub)
     sub.set_defaults(handler=_regress)
 
@@ -236,6 +273,7 @@ def _export_parser(commands) -> None:
 def _mlflow_parser(commands) -> None:
     sub = commands.add_parser(
         "mlflow",
+        parents=[PROFILE, DEBUG],
         help="export the stored results to MLflow: a run per cell, a child run per fold",
         description="Export the stored results of SUITE to the MLflow tracking server at URI: "
         "one parent run per cell, one child run per fold (metrics, history as steps, job hash "
@@ -246,8 +284,6 @@ def _mlflow_parser(commands) -> None:
     sub.add_argument(
         "--uri", required=True, help="tracking URI, e.g. file:./mlruns or sqlite:///mlflow.db"
     )
-    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
-    sub.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.set_defaults(handler=_mlflow)
 
 
@@ -286,7 +322,7 @@ def _model_parsers(commands) -> None:
         help="largest image accepted (default 10)",
     )
     explain = _model_command(
-        commands, "explain", _explain, "Grad-CAM heatmaps overlaid on images, as PNG"
+        commands, "explain", _explain, "Grad-CAM heatmaps overlaid on images, as PNG", PROFILE
     )
     explain.add_argument("images", nargs="*", metavar="IMAGE", help="image files or folders")
     explain.add_argument(
@@ -301,60 +337,83 @@ def _model_parsers(commands) -> None:
         help="instead of IMAGEs: draw the report's examples figure (correct and wrong test "
         "images per class of a model exported with --fold) for this suite",
     )
-    explain.add_argument("--profile", default=None, help="with --examples: the suite's profile")
     explain.add_argument(
         "--per-class", type=COUNT, default=3, metavar="N", help="with --examples: default 3"
     )
 
 
-def _model_command(commands, name: str, handler, help_text: str) -> argparse.ArgumentParser:
-    sub = commands.add_parser(name, help=help_text, description=help_text)
+def _model_command(
+    commands, name: str, handler, help_text: str, *parents: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    sub = commands.add_parser(
+        name, help=help_text, description=help_text, parents=[*parents, DEBUG]
+    )
     sub.add_argument("model", help="folder written by `bench export` (or its model.keras)")
-    sub.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.set_defaults(handler=handler)
     return sub
 
 
 def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParser:
-    sub = commands.add_parser(name, help=help_text, description=help_text)
+    sub = commands.add_parser(name, help=help_text, description=help_text, parents=[PROFILE, DEBUG])
     sub.add_argument("suite", help="path to a suite TOML file, e.g. suites/ultrasound.toml")
-    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
-    sub.add_argument("--debug", action="store_true", help="show tracebacks")
     _add_backend(sub)
     sub.set_defaults(handler=handler)
-    if name == "run":
-        sub.add_argument(
-            "--retry-failed",
-            action="store_true",
-            help="rerun jobs stored as failed (otherwise they are skipped)",
-        )
-        sub.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
-        sub.add_argument(
-            "--no-reuse",
-            action="store_true",
-            help="rebuild every model and retrain shared stages per cell "
-            "(only to measure what reuse saves)",
-        )
-        _add_verbosity(sub)
-        sub.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="plan and say per job what is stored, stale (and why) or to train; train nothing",
-        )
-        _add_execution(sub)
     return sub
+
+
+def _validate_parser(commands) -> None:
+    sub = _add(commands, "validate", _validate, "check a suite and print its expanded plan")
+    sub.add_argument(
+        "--against",
+        metavar="CARD",
+        help="hold the suite against a protocol card (a name in bench/protocols/ or a path); "
+        "exit 1 on an undeclared difference",
+    )
+    sub.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "json"],
+        help="json: the resolved plan (every stage's effective settings), no data read",
+    )
+
+
+def _run_parser(commands) -> None:
+    sub = _add(commands, "run", _run, "train every job of a suite not yet stored, then summarise")
+    sub.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="rerun jobs stored as failed (otherwise they are skipped)",
+    )
+    sub.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    sub.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="rebuild every model and retrain shared stages per cell "
+        "(only to measure what reuse saves)",
+    )
+    _add_verbosity(sub)
+    sub.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="plan and say per job what is stored, stale (and why) or to train; train nothing",
+    )
+    _add_execution(sub)
 
 
 def _add_verbosity(sub: argparse.ArgumentParser) -> None:
     loudness = sub.add_mutually_exclusive_group()
-    loudness.add_argument(
-        "--quiet", "-q", action="store_true", help="print only the summary: no progress"
-    )
+    _add_quiet(loudness)
     loudness.add_argument(
         "--verbose",
         "-v",
         action="store_true",
         help="a progress line per fold job too (default: per shared stage and per cell)",
+    )
+
+
+def _add_quiet(container) -> None:
+    container.add_argument(
+        "--quiet", "-q", action="store_true", help="print only the summary: no progress"
     )
 
 
@@ -474,26 +533,40 @@ def _cache_parser(commands) -> None:
         "whose current plan uses them) or remove those no suite uses.",
     )
     actions = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for name, text in (("list", "list the cached stages"), ("prune", "remove unused stages")):
-        sub = actions.add_parser(name, help=text, description=text)
-        sub.add_argument(
-            "--results", default="results", type=Path, help="results folder (default results)"
-        )
-        if name == "prune":
-            sub.add_argument("--dry-run", action="store_true", help="say what would go")
-        sub.add_argument("--debug", action="store_true", help="show tracebacks")
-        sub.set_defaults(handler=_cache)
+    listing = actions.add_parser(
+        "list",
+        help="list the cached stages",
+        description="List the cached stages.",
+        parents=[RESULTS, DEBUG],
+    )
+    listing.set_defaults(handler=_cache_list)
+    prune = actions.add_parser(
+        "prune",
+        help="remove unused stages",
+        description="Remove unused stages.",
+        parents=[RESULTS, DEBUG],
+    )
+    prune.add_argument("--dry-run", action="store_true", help="say what would go")
+    prune.set_defaults(handler=_cache_prune)
 
 
-def _cache(args) -> int:
-    from bench.engine.cache import describe_cache, list_cache, prune_cache
-
+def _results_folder(args) -> Path:
     if not args.results.is_dir():
         raise BenchError(f"{args.results}: no results folder; pass --results DIR")
-    if args.action == "list":
-        print("\n".join(describe_cache(list_cache(args.results))))
-        return 0
-    removed = prune_cache(args.results, dry_run=args.dry_run)
+    return args.results
+
+
+def _cache_list(args) -> int:
+    from bench.engine.cache import describe_cache, list_cache
+
+    print("\n".join(describe_cache(list_cache(_results_folder(args)))))
+    return 0
+
+
+def _cache_prune(args) -> int:
+    from bench.engine.cache import prune_cache
+
+    removed = prune_cache(_results_folder(args), dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     print(f"{verb} {len(removed)} unused stage(s), {sum(e.bytes for e in removed) / 2**20:.1f} MiB")
     for entry in removed:
@@ -506,11 +579,34 @@ def _interrupt(signum, frame) -> None:
 
 
 def _validate(args) -> int:
+    if args.against or args.format == "json":
+        return _validate_protocol(args)
     from bench.engine.describe import describe_plan
     from bench.engine.plan import make_plan
 
     print(describe_plan(make_plan(_load(args))))
     return 0
+
+
+def _validate_protocol(args) -> int:
+    """The resolved plan as JSON and/or its conformance to a card; reads no data."""
+    import json
+    from dataclasses import asdict
+
+    from bench.config import load_suite
+    from bench.engine.conformance import check_conformance, conformance_lines
+    from bench.engine.resolve import resolve_plan
+
+    suite = load_suite(args.suite, profile=args.profile)
+    result = check_conformance(suite, args.against) if args.against else None
+    if args.format == "json":
+        plan = resolve_plan(suite)
+        if result is not None:
+            plan["conformance"] = [asdict(row) for row in result.rows]
+        print(json.dumps(plan, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(conformance_lines(suite, result)))
+    return 1 if result is not None and result.differences else 0
 
 
 def _status(args) -> int:
@@ -525,6 +621,7 @@ def _status(args) -> int:
 def _report_parser(commands) -> None:
     sub = commands.add_parser(
         "report",
+        parents=[PROFILE, DEBUG],
         help="write the report (tables, comparisons, figures) to reports/<suite>/",
         description="Read the results database, never train, and write reports/<suite>/: "
         "report.md, folds.csv and figures/ (PNG and PDF); --latex adds booktabs tables and a "
@@ -560,8 +657,6 @@ def _report_parser(commands) -> None:
         metavar="LEVEL",
         help="strategy the others are tested against (default: [report].baseline)",
     )
-    sub.add_argument("--profile", default=None, help="apply [profiles.NAME] overrides")
-    sub.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.set_defaults(handler=_report)
 
 
@@ -615,7 +710,7 @@ def _compare(args) -> int:
             baseline=args.baseline,
             test=args.test,
             rope=args.rope,
-            adjust={"fdr_bh": "bh"}.get(args.adjust, args.adjust),
+            adjust=args.adjust,
         )
         print(f"test: {stats.TESTS[args.test]}", file=sys.stderr)
     render = {
@@ -766,6 +861,7 @@ def _data_parser(commands) -> None:
     actions = data.add_subparsers(dest="data_command", metavar="ACTION")
     sub = actions.add_parser(
         "inspect",
+        parents=[PROFILE, DEBUG],
         help="counts per class and patient, sizes, unreadable files, duplicates",
         description="Counts per class and patient, image sizes and modes, unreadable files, "
         "files without labels, exact and near duplicates of one dataset.",
@@ -777,7 +873,6 @@ def _data_parser(commands) -> None:
     sub.add_argument(
         "--dataset", help="with a suite file: the dataset to inspect (default: its target)"
     )
-    sub.add_argument("--profile", default=None, help="with a suite file: apply [profiles.NAME]")
     sub.add_argument(
         "--near",
         type=Bounded(int, Range(0, 64)),
@@ -786,7 +881,6 @@ def _data_parser(commands) -> None:
         help="near duplicates differ in at most BITS of 64 dHash bits (default 5)",
     )
     sub.add_argument("--show", type=COUNT, default=10, metavar="N", help="rows per list (10)")
-    sub.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.set_defaults(handler=_data_inspect)
 
 

@@ -20,6 +20,8 @@ def derive_seed(*parts: Any) -> int:
 
 
 def jsonable(value: Any) -> Any:
+    if hasattr(value, "__json__"):  # a value that names its own JSON form
+        return value.__json__()
     if hasattr(value, "__dataclass_fields__"):
         return {k: getattr(value, k) for k in value.__dataclass_fields__}
     if hasattr(value, "tolist"):

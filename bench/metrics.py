@@ -29,22 +29,79 @@ and never needs the model. Conventions, each checked against scikit-learn in
   probabilities only.
 """
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
 import numpy as np
 
-METRICS: tuple[str, ...] = (
-    "accuracy",
-    "precision",
-    "recall",
-    "specificity",
-    "f1",
-    "auc",
-    "loss",
-    "balanced_accuracy",
-    "mcc",
-    "brier",
+
+@dataclass(frozen=True)
+class Fold:
+    """One fold's labels and probabilities with what several scores share."""
+
+    y: np.ndarray
+    proba: np.ndarray
+    cm: np.ndarray  # confusion matrix at the fold's threshold
+    onehot: np.ndarray
+    averaged: dict[str, float]  # see _averaged_scores
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A fold score: its name, how tables head it, which way is better and how it is computed."""
+
+    name: str
+    label: str
+    compute: Callable[[Fold], float]
+    lower_is_better: bool = False
+    weighted: bool = False  # a support-weighted average, held by multi-class results only
+
+
+def _averaged(name: str) -> Callable[[Fold], float]:
+    return lambda fold: fold.averaged[name]
+
+
+# Every score bench computes, in the order of result tables. The rest of the package reads
+# names, directions and labels from here.
+REGISTRY: Mapping[str, Metric] = MappingProxyType(
+    {
+        metric.name: metric
+        for metric in (
+            Metric("accuracy", "Accuracy", lambda f: np.trace(f.cm) / f.y.size),
+            Metric("precision", "Precision", _averaged("precision")),
+            Metric("recall", "Recall (sens.)", _averaged("recall")),
+            Metric("specificity", "Specificity", _averaged("specificity")),
+            Metric("f1", "F1", _averaged("f1")),
+            Metric("auc", "AUC", lambda f: _auc(f.onehot, f.proba)),
+            Metric("loss", "Loss", lambda f: _cross_entropy(f.y, f.proba), lower_is_better=True),
+            Metric("balanced_accuracy", "Balanced acc.", lambda f: _balanced_accuracy(f.cm)),
+            Metric("mcc", "MCC", lambda f: _mcc(f.cm)),
+            Metric("brier", "Brier", lambda f: _brier(f.onehot, f.proba), lower_is_better=True),
+            Metric(
+                "precision_weighted",
+                "Precision (weighted)",
+                _averaged("precision_weighted"),
+                weighted=True,
+            ),
+            Metric(
+                "recall_weighted", "Recall (weighted)", _averaged("recall_weighted"), weighted=True
+            ),
+            Metric("f1_weighted", "F1 (weighted)", _averaged("f1_weighted"), weighted=True),
+        )
+    }
 )
-WEIGHTED_METRICS: tuple[str, ...] = ("precision_weighted", "recall_weighted", "f1_weighted")
-LOWER_IS_BETTER: frozenset[str] = frozenset({"loss", "brier"})
+METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY.values() if not m.weighted)
+WEIGHTED_METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY.values() if m.weighted)
+ALL_METRICS: tuple[str, ...] = tuple(REGISTRY)
+LOWER_IS_BETTER: frozenset[str] = frozenset(m.name for m in REGISTRY.values() if m.lower_is_better)
+METRIC_LABELS: Mapping[str, str] = MappingProxyType({m.name: m.label for m in REGISTRY.values()})
+
+
+def higher_is_better(metric: str) -> bool:
+    """True unless ``metric`` is one where lower is better (``loss``, ``brier``)."""
+    return metric not in LOWER_IS_BETTER
+
 
 CLIP = 1e-7  # Keras' epsilon for the cross-entropy
 PROBA_TOLERANCE = 1e-6  # float32 softmax outputs may stray this far outside [0, 1]
@@ -116,21 +173,12 @@ def compute_metrics(
     if y.size == 0:
         raise ValueError("compute_metrics needs at least one sample; got none")
     cm = confusion_matrix(y, predict_labels(proba, threshold=threshold), n_classes=n_classes)
-    onehot = np.eye(n_classes)[y]
-    scores = {
-        "accuracy": np.trace(cm) / y.size,
-        **_averaged_scores(cm),
-        "auc": _auc(onehot, proba),
-        "loss": _cross_entropy(y, proba),
-        "balanced_accuracy": _balanced_accuracy(cm),
-        "mcc": _mcc(cm),
-        "brier": _brier(onehot, proba),
-    }
-    return {name: float(scores[name]) for name in _metric_names(n_classes)}
+    fold = Fold(y=y, proba=proba, cm=cm, onehot=np.eye(n_classes)[y], averaged=_averaged_scores(cm))
+    return {name: float(REGISTRY[name].compute(fold)) for name in _metric_names(n_classes)}
 
 
 def _metric_names(n_classes: int) -> tuple[str, ...]:
-    return METRICS if n_classes == 2 else METRICS + WEIGHTED_METRICS
+    return METRICS if n_classes == 2 else ALL_METRICS
 
 
 def _class_scores(cm: np.ndarray) -> dict[str, np.ndarray]:

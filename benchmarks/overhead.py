@@ -97,7 +97,7 @@ def hand_written(suite, epochs: int, *, reuse: bool) -> float:
 def through_bench(suite) -> float:
     import shutil
 
-    from bench.engine.runner import RunOptions, run_suite
+    from bench.engine.coordinator import RunOptions, run_suite
 
     shutil.rmtree(suite.results_dir, ignore_errors=True)  # train everything again
     started = time.perf_counter()

@@ -94,8 +94,8 @@ def _memory(root: Path) -> None:
     import sqlite3
 
     from bench.config import load_suite
+    from bench.engine.coordinator import RunOptions, run_suite
     from bench.engine.executors import ExecutorSpec
-    from bench.engine.runner import RunOptions, run_suite
 
     path = root / "memory.toml"
     path.write_text(MEMORY_SUITE.format(root=root))

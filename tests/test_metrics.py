@@ -9,7 +9,9 @@ from sklearn import metrics as skm
 
 from bench.metrics import (
     LOWER_IS_BETTER,
+    METRIC_LABELS,
     METRICS,
+    REGISTRY,
     WEIGHTED_METRICS,
     compute_metrics,
     confusion_matrix,
@@ -131,6 +133,22 @@ def test_keys_are_metrics_in_order_and_weighted_only_for_multiclass():
     y, proba = multiclass_case(0, 3)
     assert tuple(compute_metrics(y, proba)) == METRICS + WEIGHTED_METRICS
     assert {"loss", "brier"} == LOWER_IS_BETTER
+
+
+def test_every_computed_metric_is_registered_and_read_by_the_other_layers():
+    """A metric added to compute_metrics reaches the stats tables, the schema and the report."""
+    import pandas as pd
+
+    from bench.config.schema import METRIC
+    from bench.stats.table import metric_columns
+
+    computed = list(compute_metrics(*multiclass_case(0, 3)))
+    assert computed == list(REGISTRY)
+    scores = pd.DataFrame([dict.fromkeys(["cell", *computed], 0.0)])
+    assert list(metric_columns(scores)) == computed
+    assert all(METRIC.admits(name) for name in computed)
+    assert set(METRIC_LABELS) == set(computed)
+    assert {m.name for m in REGISTRY.values() if m.lower_is_better} == LOWER_IS_BETTER
 
 
 @pytest.mark.parametrize("n_classes", [2, 3, 4])

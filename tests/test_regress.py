@@ -16,7 +16,7 @@ from scipy import stats
 from bench.cli import main
 from bench.config import load_suite
 from bench.config.spec import RegressionSpec
-from bench.engine.runner import RunSummary
+from bench.engine.coordinator import RunSummary
 from bench.errors import BenchError
 from bench.regress import (
     FoldScore,

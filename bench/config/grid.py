@@ -21,7 +21,7 @@ REQUIRED = ("backbone", "optimizer", "strategy")
 OPTIONAL = ("augment", "fraction")
 
 
-def level(value) -> str:
+def level(value: object) -> str:
     """The string form of an axis value used in cell ids, tables and exclude rules."""
     if isinstance(value, bool):
         return "on" if value else "off"

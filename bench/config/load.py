@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,8 @@ from bench.config.spec import (
 )
 from bench.config.strategy import builtin_strategies
 from bench.errors import ConfigError
+from bench.hashing import content_hash
+from bench.protocols import load_card
 
 ROLES = ("target", "pool", "intermediate")
 TUNABLE = (
@@ -64,11 +64,14 @@ def apply_profile(raw: dict, profile: str | None, *, file: str) -> dict:
 
 
 def suite_hash(raw: dict) -> str:
-    """Content hash of what determines results (not report settings or other profiles)."""
-    relevant = {k: v for k, v in raw.items() if k not in ("profiles", "report", "regression")}
-    relevant["suite"] = {k: v for k, v in raw.get("suite", {}).items() if k != "description"}
-    text = json.dumps(relevant, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """Content hash of what determines results (not report settings, other profiles, or the
+    protocol card and deviations the suite declares)."""
+    ignored = ("profiles", "report", "regression", "deviations")
+    relevant = {k: v for k, v in raw.items() if k not in ignored}
+    relevant["suite"] = {
+        k: v for k, v in raw.get("suite", {}).items() if k not in ("description", "protocol")
+    }
+    return content_hash(relevant)
 
 
 def _read_toml(path: Path) -> dict:
@@ -147,7 +150,19 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         reports_dir=Path(suite.get("reports", "reports")),
         regression=_regression(raw.get("regression"), file=file),
         backend=suite.get("backend"),
+        card=_card(suite.get("protocol"), file=file),
+        deviations=tuple(raw.get("deviations", {}).items()),
     )
+
+
+def _card(name: str | None, *, file: str) -> str | None:
+    """The card named by ``suite.protocol``, checked to exist and to load."""
+    if name is not None:
+        try:
+            load_card(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{file}: 'suite.protocol': {exc}") from None
+    return name
 
 
 def _datasets(raw: dict, *, file: str) -> dict[str, DatasetSpec]:

@@ -10,11 +10,23 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from bench.backend import BACKENDS, PRECISIONS
+from bench.config import trainable
+from bench.config.spec import (
+    Activation,
+    BalanceMethod,
+    FillMode,
+    Init,
+    LabelMode,
+    Leakage,
+    Output,
+    ParamKind,
+    Pruner,
+)
 from bench.errors import ConfigError
 
 Number = (int, float)
@@ -54,7 +66,7 @@ class Range:
     open_high: bool = False
     text: str = ""  # the rule in words, where the bounds alone would mislead
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         above = self.low is None or (value > self.low if self.open_low else value >= self.low)
         below = self.high is None or (value < self.high if self.open_high else value <= self.high)
         return above and below
@@ -81,7 +93,7 @@ class Choice:
     def options(self) -> tuple:
         return self.values() if callable(self.values) else self.values
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         return value in self.options()
 
     def __str__(self) -> str:
@@ -95,7 +107,7 @@ class Pattern:
     regex: str
     text: str
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         return re.fullmatch(self.regex, value) is not None
 
     def __str__(self) -> str:
@@ -106,7 +118,7 @@ class Pattern:
 class Regex:
     """A string that compiles as a Python regular expression."""
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         try:
             re.compile(value)
         except re.error:
@@ -121,7 +133,7 @@ class Regex:
 class Anything:
     """Any value of the field's type (free text, search bounds checked against each other)."""
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         return True
 
     def __str__(self) -> str:
@@ -142,21 +154,21 @@ class Field:
         if self.rule is None and self.type is not bool:
             raise TypeError(f"a {self.type.__name__} field must declare its rule")
 
-    def fits(self, value) -> bool:
+    def fits(self, value: Any) -> bool:
         if isinstance(value, bool):
             return self.type is bool
         if self.type is float:
             return isinstance(value, Number)
         return isinstance(value, self.type)
 
-    def admits(self, value) -> bool:
+    def admits(self, value: Any) -> bool:
         return self.rule is None or self.rule.admits(value)
 
 
 def _metric_names() -> tuple[str, ...]:
-    from bench.metrics import METRICS, WEIGHTED_METRICS
+    from bench.metrics import ALL_METRICS
 
-    return (*METRICS, *WEIGHTED_METRICS)
+    return ALL_METRICS
 
 
 ANY = Anything()
@@ -173,22 +185,16 @@ SHARE = Field(float, Range(0, 1, open_high=True))  # 0 allowed: off
 PROBABILITY = Field(float, Range(0, 1))
 METRIC = Field(str, Choice(_metric_names))
 
-OUTPUTS = ("softmax", "sigmoid")
-LABEL_MODES = ("labels", "origin")
-ACTIVATIONS = (
-    "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish",
-    "tanh", "sigmoid", "softplus", "softsign", "linear",
-)  # fmt: skip
-TRAINABLE = Pattern(
-    r"all|head|(last|all_but_last|freeze_first):[1-9][0-9]*",
-    'use "all", "head", "last:N", "all_but_last:N" or "freeze_first:N" (N >= 1)',
-)
+OUTPUTS = get_args(Output)
+LABEL_MODES = get_args(LabelMode)
+ACTIVATIONS = get_args(Activation)
+TRAINABLE = Pattern(trainable.SYNTAX.pattern, trainable.FORMS)
 RESIZE_MODES = ("stretch", "pad")
 BAD_IMAGE_MODES = ("error", "skip")
-FILL_MODES = ("nearest", "constant", "reflect", "wrap")  # scipy.ndimage's
-BALANCE_METHODS = ("none", "class_weight", "oversample", "undersample")
-PRUNERS = ("median", "none")
-PARAM_TYPES = ("float", "int", "categorical")
+FILL_MODES = get_args(FillMode)
+BALANCE_METHODS = get_args(BalanceMethod)
+PRUNERS = get_args(Pruner)
+PARAM_TYPES = get_args(ParamKind)
 
 HEAD = {
     "dense": ListOf(COUNT),
@@ -261,6 +267,7 @@ SCHEMA = {
         "results": NAME,
         "reports": NAME,
         "backend": Field(str, Choice(tuple(BACKENDS))),
+        "protocol": NAME,  # a protocol card (bench/protocols/<name>.toml) or a card file
     },
     "datasets": Map(DATASET),
     "base": {
@@ -294,7 +301,7 @@ SCHEMA = {
     "strategies": Map(
         {
             "description": TEXT,
-            "init": Field(str, Choice(("random", "base"))),
+            "init": Field(str, Choice(get_args(Init))),
             "stages": ListOf(STAGE),
         }
     ),
@@ -303,7 +310,7 @@ SCHEMA = {
         "repeats": COUNT,
         "validation": FRACTION,
         "threshold": OneOf((FRACTION, Field(str, Choice(("youden",))))),
-        "leakage": Field(str, Choice(("error", "warn"))),
+        "leakage": Field(str, Choice(get_args(Leakage))),
         "deterministic": BOOL,
     },
     "augmentation": {
@@ -345,6 +352,7 @@ SCHEMA = {
         "alpha": FRACTION,
         "runtime_tolerance": Field(float, Range(1)),
     },
+    "deviations": Map(NAME),  # setting -> why this suite departs from its protocol card
     "profiles": Map(Map(Any)),  # checked against the rest of the schema, see check()
 }
 PROFILE = {key: shape for key, shape in SCHEMA.items() if key != "profiles"}
@@ -358,7 +366,7 @@ def check(raw: dict, *, file: str, schema: dict = SCHEMA) -> None:
             _check_table(profile, PROFILE, file=file, path=f"profiles.{name}")
 
 
-def suggest(word: str, choices, *, prefix: str = "") -> str:
+def suggest(word: str, choices: Iterable[str], *, prefix: str = "") -> str:
     """A '; did you mean ...?' suffix, or '' when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{prefix}{close[0]}'?" if close else ""

@@ -7,7 +7,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from bench.backend import Backend, Precision
+from bench.config.trainable import ALL, Trainable
+
+# The closed vocabularies of suite fields; bench.config.schema checks values against them.
+Activation = Literal[
+    "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish",
+    "tanh", "sigmoid", "softplus", "softsign", "linear",
+]  # fmt: skip
+Output = Literal["softmax", "sigmoid"]  # sigmoid: one unit, binary only
+LabelMode = Literal["labels", "origin"]  # origin: pseudo-label = dataset or scanner of origin
+Init = Literal["random", "base"]
+FillMode = Literal["nearest", "constant", "reflect", "wrap"]  # scipy.ndimage's
+Leakage = Literal["error", "warn"]
+BalanceMethod = Literal["none", "class_weight", "oversample", "undersample"]
+Pruner = Literal["median", "none"]
+ParamKind = Literal["float", "int", "categorical"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +53,8 @@ class HeadSpec:
 
     dense: tuple[int, ...] = ()
     dropout: float = 0.0
-    activation: str = "relu"
-    output: str = "softmax"  # "softmax" or "sigmoid" (sigmoid: one unit, binary only)
+    activation: Activation = "relu"
+    output: Output = "softmax"
 
 
 @dataclass(frozen=True)
@@ -46,9 +63,9 @@ class StageSpec:
 
     name: str
     data: tuple[str, ...]  # dataset names; several datasets form a pool
-    labels: str = "labels"  # "labels" or "origin" (pseudo-label = dataset or scanner of origin)
+    labels: LabelMode = "labels"
     head: HeadSpec = HeadSpec()
-    trainable: str = "all"
+    trainable: Trainable = ALL
     optimizer: str | None = None  # None: the cell's optimizer
     learning_rate: float | None = None
     lr_decay: float | None = None
@@ -62,7 +79,7 @@ class StrategySpec:
     """A transfer strategy: where weights start and the ordered stages that follow."""
 
     name: str
-    init: str  # "random" or "base"
+    init: Init
     stages: tuple[StageSpec, ...]
     description: str = ""
 
@@ -88,7 +105,7 @@ class TrainSpec:
     learning_rate: float = 1e-3
     lr_decay: float = 1.0  # multiplicative per epoch: lr_e = lr * lr_decay**e
     patience: int = 5
-    precision: str = "float32"  # or a Keras mixed policy: mixed_float16, mixed_bfloat16
+    precision: Precision = "float32"  # or a Keras mixed policy
 
 
 @dataclass(frozen=True)
@@ -103,7 +120,7 @@ class AugmentSpec:
     zoom: float = 0.0  # ± fraction
     horizontal_flip: bool = False
     vertical_flip: bool = False
-    fill_mode: str = "nearest"  # nearest, constant, reflect, wrap
+    fill_mode: FillMode = "nearest"
     mixup_alpha: float = 0.0  # 0: no MixUp
 
     @property
@@ -118,8 +135,8 @@ class ProtocolSpec:
     folds: int = 5
     repeats: int = 1
     validation: float = 0.2  # fraction of each outer training set held out for early stopping
-    threshold: str | float = 0.5  # fixed probability, or "youden" chosen on the inner validation
-    leakage: str = "error"  # target images inside earlier stages' data: "error" or "warn"
+    threshold: Literal["youden"] | float = 0.5  # or "youden": chosen on the inner validation
+    leakage: Leakage = "error"  # target images inside earlier stages' data
     deterministic: bool = True  # deterministic kernels on every backend (bench.train.seeding)
 
 
@@ -128,7 +145,7 @@ class ParamSpec:
     """One dimension of the search space: float/int (low, high, log) or categorical."""
 
     name: str
-    kind: str  # "float", "int" or "categorical"
+    kind: ParamKind
     low: float | None = None
     high: float | None = None
     log: bool = False
@@ -141,7 +158,7 @@ class TuningSpec:
 
     n_trials: int = 10
     timeout: float | None = None  # seconds per outer fold
-    pruner: str = "median"  # "median" or "none"; fed with per-epoch validation loss
+    pruner: Pruner = "median"  # fed with per-epoch validation loss
     space: tuple[ParamSpec, ...] = ()
     inner_folds: int = 1  # 1: trials scored on the inner validation split; K: inner K-fold
 
@@ -206,13 +223,15 @@ class Suite:
     factors: tuple[str, ...]
     optimizers: dict[str, tuple] = field(default_factory=dict)  # [optimizers.NAME] options
     augmentation: AugmentSpec = AugmentSpec()
-    balance: str = "none"  # none, class_weight, oversample, undersample
+    balance: BalanceMethod = "none"
     tuning: TuningSpec | None = None
     description: str = ""
     results_dir: Path = field(default=Path("results"))
     reports_dir: Path = field(default=Path("reports"))
     regression: RegressionSpec | None = None  # None: the suite declares no [regression]
-    backend: str | None = None  # [suite] backend; None: --backend or KERAS_BACKEND decides
+    backend: Backend | None = None  # [suite] backend; None: --backend or KERAS_BACKEND decides
+    card: str | None = None  # [suite] protocol: the published protocol this suite follows
+    deviations: tuple[tuple[str, str], ...] = ()  # [deviations]: setting -> reason
 
     @property
     def store_path(self) -> Path:

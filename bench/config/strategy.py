@@ -6,6 +6,7 @@ import tomllib
 from importlib import resources
 
 from bench.config.spec import HeadSpec, StageSpec, StrategySpec
+from bench.config.trainable import parse_trainable
 
 
 def builtin_strategies() -> dict[str, dict]:
@@ -25,6 +26,8 @@ def resolve_strategy(table: dict, *, backbone: str) -> StrategySpec:
 def _stage_spec(stage: dict, *, backbone: str) -> StageSpec:
     fields = {k: v for k, v in stage.items() if k not in ("head", "by_backbone")}
     fields.update(stage.get("by_backbone", {}).get(backbone, {}))
+    if "trainable" in fields:
+        fields["trainable"] = parse_trainable(fields["trainable"])
     head = stage.get("head", {})
     head_spec = HeadSpec(
         dense=tuple(head.get("dense", ())),

@@ -14,23 +14,33 @@ import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from bench.engine.artifacts import is_complete, weights_file
 from bench.engine.identity import first_difference
 from bench.engine.plan import Plan
 from bench.store.db import Store
+from bench.store.states import JobKind, JobStatus
 
-STORED, FAILED, STALE, TO_TRAIN = "stored", "failed", "stale", "to train"
 SHOWN = 10  # stale fold jobs described one by one; the rest are counted
+
+
+class Freshness(StrEnum):
+    """Where a planned job stands against the store (see the module docstring)."""
+
+    STORED = "stored"
+    FAILED = "failed"
+    STALE = "stale"
+    TO_TRAIN = "to train"
 
 
 @dataclass(frozen=True)
 class JobState:
     label: str
-    kind: str  # "stage" or "fold"
+    kind: JobKind
     cell: str | None
-    state: str
+    state: Freshness
     why: str = ""  # stale: the first input that changed
 
 
@@ -48,46 +58,48 @@ def job_states(plan: Plan) -> list[JobState]:
             store.close()
     states = []
     for job in jobs:
-        kind = "fold" if hasattr(job, "cell") else "stage"
+        kind = JobKind.FOLD if hasattr(job, "cell") else JobKind.STAGE
         state, why = _state(job, statuses, previous, suite.artifacts_dir, kind)
-        cell = job.cell.id if kind == "fold" else None
+        cell = job.cell.id if kind == JobKind.FOLD else None
         states.append(JobState(job.label, kind, cell, state, why))
     return states
 
 
-def _state(job, statuses: dict, previous: dict, artifacts: Path, kind: str) -> tuple[str, str]:
+def _state(
+    job, statuses: dict, previous: dict, artifacts: Path, kind: JobKind
+) -> tuple[Freshness, str]:
     status = statuses.get(job.hash)
-    if status == "done" or (kind == "stage" and is_complete(artifacts, job.hash)):
-        return STORED, ""
-    if status == "failed":
-        return FAILED, ""
+    if status == JobStatus.DONE or (kind == JobKind.STAGE and is_complete(artifacts, job.hash)):
+        return Freshness.STORED, ""
+    if status == JobStatus.FAILED:
+        return Freshness.FAILED, ""
     if job.label in previous and previous[job.label][0] != job.hash:
         inputs = previous[job.label][2]
         if not inputs:
-            return STALE, "stored before job inputs were recorded"
-        return STALE, first_difference(inputs, job.inputs) or "inputs changed"
-    return TO_TRAIN, ""
+            return Freshness.STALE, "stored before job inputs were recorded"
+        return Freshness.STALE, first_difference(inputs, job.inputs) or "inputs changed"
+    return Freshness.TO_TRAIN, ""
 
 
 def describe_states(states: list[JobState]) -> list[str]:
     """Lines for ``bench validate`` and ``bench run --dry-run``."""
     counts = Counter(s.state for s in states)
-    order = (STORED, STALE, FAILED, TO_TRAIN)
+    order = (Freshness.STORED, Freshness.STALE, Freshness.FAILED, Freshness.TO_TRAIN)
     lines = ["cache: " + ", ".join(f"{counts[k]} {k}" for k in order if counts[k])]
-    lines += [_line(s) for s in states if s.kind == "stage"]
-    stale = [s for s in states if s.kind == "fold" and s.state == STALE]
+    lines += [_line(s) for s in states if s.kind == JobKind.STAGE]
+    stale = [s for s in states if s.kind == JobKind.FOLD and s.state == Freshness.STALE]
     lines += [_line(s) for s in stale[:SHOWN]]
     if len(stale) > SHOWN:
         lines.append(f"  ... and {len(stale) - SHOWN} more stale fold jobs")
-    by_cell = Counter((s.cell, s.state) for s in states if s.kind == "fold")
-    for cell in dict.fromkeys(s.cell for s in states if s.kind == "fold"):
+    by_cell = Counter((s.cell, s.state) for s in states if s.kind == JobKind.FOLD)
+    for cell in dict.fromkeys(s.cell for s in states if s.kind == JobKind.FOLD):
         parts = ", ".join(f"{by_cell[cell, k]} {k}" for k in order if by_cell[cell, k])
         lines.append(f"  {cell}: {parts}")
     return lines
 
 
 def _line(state: JobState) -> str:
-    kind = "stage " if state.kind == "stage" else ""
+    kind = "stage " if state.kind == JobKind.STAGE else ""
     why = f" ({state.why})" if state.why else ""
     return f"  {kind}{state.label}: {state.state}{why}"
 

@@ -46,7 +46,8 @@ TRAINING_CODE = (
     "models",
     "train",
     "config/strategies.toml",
-    "engine/execute.py",
+    "config/trainable.py",
+    "engine/jobs.py",
     "engine/tuning.py",
     "engine/artifacts.py",
     "hashing.py",
@@ -86,12 +87,10 @@ def environment(*, threads: int, backend: str | None = None) -> dict[str, Any]:
 
 @cache
 def code_fingerprint() -> str:
-    """Content hash of :data:`TRAINING_CODE` (file names and bytes, in a fixed order)."""
-    digest = hashlib.sha256()
-    for path in _training_files():
-        digest.update(str(path.relative_to(PACKAGE)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    """Content hash of :data:`TRAINING_CODE`: of its files' bytes, not their names, so moving
+    or renaming a module leaves stored jobs valid while an edit of any line does not."""
+    contents = sorted(hashlib.sha256(path.read_bytes()).hexdigest() for path in _training_files())
+    return content_hash(contents)
 
 
 def weights_identity(weights: str) -> str:

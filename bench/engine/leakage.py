@@ -7,6 +7,7 @@ in a pretraining pool is found whatever its file name.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Set
 
 import numpy as np
 
@@ -23,14 +24,15 @@ def image_hashes(images: np.ndarray) -> set[str]:
 def check_overlap(
     *,
     target: str,
-    target_images: np.ndarray,
+    target_hashes: Set[str],
     stage: str,
     dataset: str,
-    images: np.ndarray,
+    hashes: Set[str],
     policy: str,
 ) -> str | None:
-    """Refuse (or, with policy "warn", describe) a pretraining dataset sharing target images."""
-    shared = len(image_hashes(target_images) & image_hashes(images))
+    """Refuse (or, with policy "warn", describe) a pretraining dataset sharing target images
+    (both given by their :func:`image_hashes`)."""
+    shared = len(target_hashes & hashes)
     if not shared:
         return None
     message = (
@@ -60,11 +62,11 @@ def difference_hashes(images: np.ndarray, *, size: int = 8) -> np.ndarray:
 
 
 def near_duplicates_across_folds(
-    images: np.ndarray, fold_of: np.ndarray, *, max_distance: int = 4
+    bits: np.ndarray, fold_of: np.ndarray, *, max_distance: int = 4
 ) -> list[tuple[int, int, int]]:
-    """(i, j, Hamming distance) of image pairs in different outer folds that look alike:
-    a copy of a test image in another fold's training set inflates the scores."""
-    bits = difference_hashes(images)
+    """(i, j, Hamming distance) of image pairs in different outer folds that look alike (by
+    their :func:`difference_hashes` ``bits``): a copy of a test image in another fold's
+    training set inflates the scores."""
     pairs = []
     for i in range(len(bits) - 1):
         distances = np.count_nonzero(bits[i + 1 :] != bits[i], axis=1)

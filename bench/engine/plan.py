@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bench.config.axes import cell_suite
 from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
-from bench.data.sources import fingerprint, load_dataset
 from bench.data.splits import Fold, check_splittable, make_folds, subsample
+from bench.engine.catalog import Catalog, DataEntry, read_catalog, stage_classes
 from bench.engine.identity import DEFAULT_THREADS, environment, job_hash, weights_identity
 from bench.engine.leakage import check_overlap, near_duplicates_across_folds
 from bench.errors import BenchError, ConfigError
@@ -27,7 +28,7 @@ from bench.models.registry import check_backbone, check_optimizer
 
 
 @dataclass(frozen=True)
-class Hyper:
+class TrainingSettings:
     """A stage's resolved training settings."""
 
     optimizer: str
@@ -45,7 +46,7 @@ class StageJob:
     backbone: str
     backbone_options: tuple
     stage: StageSpec
-    hyper: Hyper
+    hyper: TrainingSettings
     parent: str | None  # hash of the StageJob it starts from
     weights: str  # where the backbone starts when there is no parent
     seed: int
@@ -64,7 +65,7 @@ class FoldJob:
     cell: Cell
     repeat: int
     fold: Fold
-    stages: tuple[tuple[StageSpec, Hyper], ...]
+    stages: tuple[tuple[StageSpec, TrainingSettings], ...]
     parent: str | None
     weights: str
     seed: int
@@ -83,22 +84,32 @@ class Plan:
     near_duplicates: tuple[tuple[str, str, int], ...] = ()  # (id, id, distance) across folds
 
 
-def make_plan(suite: Suite, *, share_stages: bool = True, threads: int | None = None) -> Plan:
+def make_plan(
+    suite: Suite,
+    catalog: Catalog | None = None,
+    *,
+    share_stages: bool = True,
+    threads: int | None = None,
+) -> Plan:
     """Check everything the grid needs and list its jobs (fails before any training).
 
-    ``threads`` is the number of threads each job trains with (part of every job's identity).
+    Planning reads nothing: every dataset comes from ``catalog`` (by default the suite's,
+    :func:`~bench.engine.catalog.read_catalog`). ``threads`` is the number of threads each
+    job trains with (part of every job's identity).
     """
     try:
-        return _plan(suite, share_stages=share_stages, threads=threads or DEFAULT_THREADS)
+        catalog = read_catalog(suite) if catalog is None else catalog
+        threads = threads or DEFAULT_THREADS
+        return _plan(suite, catalog, share_stages=share_stages, threads=threads)
     except BenchError as exc:
         if str(exc).startswith(str(suite.path)):
             raise
         raise type(exc)(f"{suite.path}: {exc}") from None
 
 
-def _plan(suite: Suite, *, share_stages: bool, threads: int) -> Plan:
-    _check_cells(suite)
-    target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
+def _plan(suite: Suite, catalog: Catalog, *, share_stages: bool, threads: int) -> Plan:
+    _check_cells(suite, catalog)
+    target = catalog[suite.target]
     check_splittable(
         target.labels,
         target.groups,
@@ -122,23 +133,27 @@ def _plan(suite: Suite, *, share_stages: bool, threads: int) -> Plan:
         "train.precision": suite.train.precision,
         "protocol.deterministic": suite.protocol.deterministic,
     }
+    catalogs = {suite.image_size: catalog}
     for cell in suite.cells:
         parent, weights, target_stages = (
-            _shared_stages(suite, cell, stage_jobs, env) if share_stages else (None, "none", ())
+            _shared_stages(suite, catalogs, cell, stage_jobs, env)
+            if share_stages
+            else (None, "none", ())
         )
+        own = cell_suite(suite, cell)
         for fold in folds:
             if not share_stages:
                 scope = (cell.id, fold.repeat, fold.fold)
                 parent, weights, target_stages = _shared_stages(
-                    suite, cell, stage_jobs, env, scope
+                    suite, catalogs, cell, stage_jobs, env, scope
                 )
             fold_jobs.append(
                 _fold_job(
-                    cell_suite(suite, cell), cell, fold, target_stages, parent, weights, target, env
+                    own, _sized(catalogs, own), cell, fold, target_stages, parent, weights, env
                 )
             )
     _check_inner_folds(suite, fold_jobs, target)
-    _guard_leakage(suite, stage_jobs.values(), target.images)
+    _guard_leakage(suite, catalog, stage_jobs.values())
     return Plan(
         suite=suite,
         stage_jobs=tuple(stage_jobs.values()),
@@ -147,7 +162,7 @@ def _plan(suite: Suite, *, share_stages: bool, threads: int) -> Plan:
     )
 
 
-def _check_inner_folds(suite: Suite, jobs: list, target) -> None:
+def _check_inner_folds(suite: Suite, jobs: list, target: DataEntry) -> None:
     """Inner k-fold tuning needs k patients of every class in every outer training set."""
     for job in jobs:
         k = cell_suite(suite, job.cell).tuning.inner_folds if suite.tuning is not None else 1
@@ -163,17 +178,20 @@ def _check_inner_folds(suite: Suite, jobs: list, target) -> None:
                 )
 
 
-def _near_duplicates(target, folds: list[Fold]) -> tuple[tuple[str, str, int], ...]:
-    """Look-alike target images that the first repeat puts in different outer folds."""
+def _near_duplicates(target: DataEntry, folds: list[Fold]) -> tuple[tuple[str, str, int], ...]:
+    """Look-alike target images that the first repeat puts in different outer folds (none
+    looked for when the catalog holds no difference hashes)."""
+    if target.difference_hashes is None:
+        return ()
     fold_of = np.empty(len(target.labels), dtype=int)
     for fold in folds:
         if fold.repeat == 0:
             fold_of[fold.test] = fold.fold
-    pairs = near_duplicates_across_folds(target.images, fold_of)
+    pairs = near_duplicates_across_folds(target.difference_hashes, fold_of)
     return tuple((str(target.ids[i]), str(target.ids[j]), d) for i, j, d in pairs)
 
 
-def _guard_leakage(suite: Suite, jobs, target_images: np.ndarray) -> None:
+def _guard_leakage(suite: Suite, catalog: Catalog, jobs: Iterable[StageJob]) -> None:
     """Refuse earlier stages whose data contains target images (see bench.engine.leakage)."""
     checked = set()
     for job in jobs:
@@ -181,13 +199,12 @@ def _guard_leakage(suite: Suite, jobs, target_images: np.ndarray) -> None:
             if name in checked:
                 continue
             checked.add(name)
-            images = load_dataset(suite.datasets[name], image_size=suite.image_size).images
             message = check_overlap(
                 target=suite.target,
-                target_images=target_images,
+                target_hashes=catalog[suite.target].image_hashes,
                 stage=job.stage.name,
                 dataset=name,
-                images=images,
+                hashes=catalog[name].image_hashes,
                 policy=suite.protocol.leakage,
             )
             if message:
@@ -198,7 +215,7 @@ class LeakageWarning(UserWarning):
     """Earlier-stage data shares images with the target; the user chose to go on."""
 
 
-def _check_cells(suite: Suite) -> None:
+def _check_cells(suite: Suite, catalog: Catalog) -> None:
     for cell in suite.cells:
         check_backbone(
             cell.backbone,
@@ -207,10 +224,10 @@ def _check_cells(suite: Suite) -> None:
         )
         check_optimizer(cell.optimizer, options=dict(cell.optimizer_options))
         for stage in cell.strategy.stages:
-            _check_stage(suite, cell, stage)
+            _check_stage(suite, catalog, cell, stage)
 
 
-def _check_stage(suite: Suite, cell: Cell, stage: StageSpec) -> None:
+def _check_stage(suite: Suite, catalog: Catalog, cell: Cell, stage: StageSpec) -> None:
     where = f"strategies.{cell.strategy.name}.stages '{stage.name}'"
     if stage.optimizer:
         check_optimizer(
@@ -220,12 +237,17 @@ def _check_stage(suite: Suite, cell: Cell, stage: StageSpec) -> None:
         )
     if len(stage.data) > 1 and stage.labels != "origin":
         raise ConfigError(f'{where}: several datasets need labels = "origin" (pseudo-labels)')
-    if stage.head.output == "sigmoid" and _n_classes(suite, stage) != 2:
+    if stage.head.output == "sigmoid" and len(stage_classes(stage, catalog)) != 2:
         raise ConfigError(f'{where}: a sigmoid head needs a binary task; use output = "softmax"')
 
 
 def _shared_stages(
-    suite: Suite, cell: Cell, jobs: dict, env: dict, scope: tuple = ()
+    suite: Suite,
+    catalogs: dict[int, Catalog],
+    cell: Cell,
+    jobs: dict,
+    env: dict,
+    scope: tuple = (),
 ) -> tuple[str | None, str, tuple]:
     """Register the cell's fold-independent stages; return where target stages start.
 
@@ -234,8 +256,11 @@ def _shared_stages(
     cell's setting axes except the target-only ones (bench/config/axes.py).
     """
     shared = cell_suite(suite, cell, shared=True)
+    catalog = _sized(catalogs, shared)
     parent, weights = (
-        _base(shared, cell, jobs, env, scope) if cell.strategy.init == "base" else (None, "none")
+        _base(shared, catalog, cell, jobs, env, scope)
+        if cell.strategy.init == "base"
+        else (None, "none")
     )
     stages = cell.strategy.stages
     first_target = next((i for i, s in enumerate(stages) if suite.target in s.data), None)
@@ -247,10 +272,11 @@ def _shared_stages(
     for stage in stages[:first_target]:
         job = _stage_job(
             shared,
+            catalog,
             cell.backbone,
             cell.backbone_options,
             stage,
-            _hyper(shared, cell, stage),
+            stage_settings(shared, cell, stage),
             parent,
             weights,
             env,
@@ -259,16 +285,46 @@ def _shared_stages(
         jobs.setdefault(job.hash, job)
         parent = job.hash
     own = cell_suite(suite, cell)
-    resolved = tuple((s, _hyper(own, cell, s)) for s in stages[first_target:])
+    resolved = tuple((s, stage_settings(own, cell, s)) for s in stages[first_target:])
     return parent, weights, resolved
 
 
-def _base(suite: Suite, cell: Cell, jobs: dict, env: dict, scope: tuple) -> tuple[str | None, str]:
+def _sized(catalogs: dict[int, Catalog], view: Suite) -> Catalog:
+    """The catalog at ``view``'s image size; read when a setting axis on ``suite.image_size``
+    first asks for a size other than the suite's."""
+    if view.image_size not in catalogs:
+        catalogs[view.image_size] = read_catalog(view)
+    return catalogs[view.image_size]
+
+
+def _base(
+    suite: Suite, catalog: Catalog, cell: Cell, jobs: dict, env: dict, scope: tuple
+) -> tuple[str | None, str]:
     base = suite.base
     if base.pretrain is None:
         return None, base.weights
-    stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec(), trainable="all")
-    hyper = Hyper(
+    stage, hyper = pretrain_stage(suite)
+    job = _stage_job(
+        suite,
+        catalog,
+        cell.backbone,
+        cell.backbone_options,
+        stage,
+        hyper,
+        None,
+        base.weights,
+        env,
+        scope,
+    )
+    jobs.setdefault(job.hash, job)
+    return job.hash, base.weights
+
+
+def pretrain_stage(suite: Suite) -> tuple[StageSpec, TrainingSettings]:
+    """The ``[base]`` pretraining stage (when ``base.pretrain`` is set) and its settings."""
+    base = suite.base
+    stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec())
+    hyper = TrainingSettings(
         optimizer=base.optimizer,
         optimizer_options=suite.optimizers.get(base.optimizer, ()),
         learning_rate=base.learning_rate,
@@ -277,14 +333,21 @@ def _base(suite: Suite, cell: Cell, jobs: dict, env: dict, scope: tuple) -> tupl
         batch_size=base.batch_size,
         patience=suite.train.patience,
     )
-    job = _stage_job(
-        suite, cell.backbone, cell.backbone_options, stage, hyper, None, base.weights, env, scope
-    )
-    jobs.setdefault(job.hash, job)
-    return job.hash, base.weights
+    return stage, hyper
 
 
-def _stage_job(suite, backbone, options, stage, hyper, parent, weights, env, scope) -> StageJob:
+def _stage_job(
+    suite: Suite,
+    catalog: Catalog,
+    backbone: str,
+    options: tuple,
+    stage: StageSpec,
+    hyper: TrainingSettings,
+    parent: str | None,
+    weights: str,
+    env: dict,
+    scope: tuple,
+) -> StageJob:
     settings = {
         "job": "stage",
         "grid.backbone": backbone,
@@ -292,7 +355,7 @@ def _stage_job(suite, backbone, options, stage, hyper, parent, weights, env, sco
         "suite.image_size": suite.image_size,
         "stage": stage,
         "training": hyper,
-        **_data(suite, stage.data),
+        **_data(catalog, stage.data),
         "protocol.validation": suite.protocol.validation,
         "start": parent or weights_identity(weights),
         "suite.seed": suite.seed,
@@ -313,7 +376,17 @@ def _stage_job(suite, backbone, options, stage, hyper, parent, weights, env, sco
     )
 
 
-def _fold_job(suite, cell, fold, stages, parent, weights, target, env) -> FoldJob:
+def _fold_job(
+    suite: Suite,
+    catalog: Catalog,
+    cell: Cell,
+    fold: Fold,
+    stages: tuple[tuple[StageSpec, TrainingSettings], ...],
+    parent: str | None,
+    weights: str,
+    env: dict,
+) -> FoldJob:
+    target = catalog[suite.target]
     fold = _labelled_fraction(fold, cell.fraction, target, seed=suite.seed)
     split = [target.ids[part].tolist() for part in (fold.train, fold.val, fold.test)]
     seed = derive_seed(suite.seed, cell.id, fold.repeat, fold.fold)
@@ -325,7 +398,7 @@ def _fold_job(suite, cell, fold, stages, parent, weights, target, env) -> FoldJo
             f"backbones.{cell.backbone}": dict(cell.backbone_options),
             "suite.image_size": suite.image_size,
             "stages": [{"stage": stage, "training": hyper} for stage, hyper in stages],
-            **_data(suite, (suite.target,)),
+            **_data(catalog, (suite.target,)),
             "protocol.folds": suite.protocol.folds,
             "protocol.validation": suite.protocol.validation,
             "split": content_hash(split),
@@ -352,12 +425,9 @@ def _fold_job(suite, cell, fold, stages, parent, weights, target, env) -> FoldJo
     )
 
 
-def _data(suite: Suite, names) -> dict[str, str]:
+def _data(catalog: Catalog, names: Iterable[str]) -> dict[str, str]:
     """The fingerprint of each dataset a job reads, under its suite key."""
-    return {
-        f"datasets.{name}": fingerprint(suite.datasets[name], image_size=suite.image_size)
-        for name in names
-    }
+    return {f"datasets.{name}": catalog[name].fingerprint for name in names}
 
 
 def _canonical(inputs: dict) -> dict:
@@ -365,7 +435,7 @@ def _canonical(inputs: dict) -> dict:
     return json.loads(json.dumps(inputs, default=jsonable))
 
 
-def _labelled_fraction(fold: Fold, fraction: float, target, *, seed: int) -> Fold:
+def _labelled_fraction(fold: Fold, fraction: float, target: DataEntry, *, seed: int) -> Fold:
     """The fold with only ``fraction`` of its training patients (the test part untouched)."""
     if fraction >= 1:
         return fold
@@ -377,32 +447,17 @@ def _labelled_fraction(fold: Fold, fraction: float, target, *, seed: int) -> Fol
     return Fold(repeat=fold.repeat, fold=fold.fold, train=kept[0], val=kept[1], test=fold.test)
 
 
-def _target_regime(suite: Suite, cell: Cell) -> list:
-    """What else shapes target training: augmentation (when on), balancing and tuning."""
-    return [suite.augmentation if cell.augment else None, suite.balance, suite.tuning]
-
-
-def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> Hyper:
+def stage_settings(suite: Suite, cell: Cell, stage: StageSpec) -> TrainingSettings:
+    """A stage's effective settings: its own, else its optimizer's, else ``[train]``."""
     optimizer = stage.optimizer or cell.optimizer
     options = dict(suite.optimizers.get(optimizer, ()))
     train = suite.train
-    return Hyper(
+    return TrainingSettings(
         optimizer=optimizer,
         optimizer_options=tuple(sorted(options.items())),
         learning_rate=stage.learning_rate or options.get("learning_rate", train.learning_rate),
         lr_decay=stage.lr_decay or train.lr_decay,
         epochs=stage.epochs or train.epochs,
         batch_size=stage.batch_size or train.batch_size,
-        patience=stage.patience or train.patience,
+        patience=train.patience if stage.patience is None else stage.patience,
     )
-
-
-def stage_classes(suite: Suite, stage: StageSpec) -> tuple[str, ...]:
-    """Class names a stage predicts: the dataset's classes, or its origins."""
-    if stage.labels == "origin" and len(stage.data) > 1:
-        return stage.data
-    return load_dataset(suite.datasets[stage.data[0]], image_size=suite.image_size).class_names
-
-
-def _n_classes(suite: Suite, stage: StageSpec) -> int:
-    return len(stage_classes(suite, stage))

@@ -16,7 +16,8 @@ import keras
 import numpy as np
 
 from bench.config.spec import AugmentSpec, ParamSpec, StageSpec, TuningSpec
-from bench.engine.plan import Hyper
+from bench.config.trainable import Trainable
+from bench.engine.plan import TrainingSettings
 from bench.hashing import derive_seed
 
 
@@ -64,8 +65,8 @@ def suggest(trial, space: tuple[ParamSpec, ...]) -> dict:
 
 
 def apply_params(
-    params: dict, *, stage: StageSpec, hyper: Hyper, augment: AugmentSpec | None
-) -> tuple[StageSpec, Hyper, AugmentSpec | None]:
+    params: dict, *, stage: StageSpec, hyper: TrainingSettings, augment: AugmentSpec | None
+) -> tuple[StageSpec, TrainingSettings, AugmentSpec | None]:
     """The stage, its settings and augmentation with tuned values substituted."""
     hyper = replace(
         hyper,
@@ -83,7 +84,7 @@ def apply_params(
         head = replace(head, dense=tuple(units for _ in head.dense) or (units,))
     stage = replace(stage, head=head)
     if "trainable_layers" in params:
-        stage = replace(stage, trainable=f"last:{int(params['trainable_layers'])}")
+        stage = replace(stage, trainable=Trainable("last", int(params["trainable_layers"])))
     if augment is not None and "augment_strength" in params:
         augment = scale_augmentation(augment, float(params["augment_strength"]))
     return stage, hyper, augment

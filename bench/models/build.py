@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 
 from bench.config.spec import HeadSpec
+from bench.config.trainable import Trainable
 from bench.errors import BenchError
 from bench.models.registry import backbone_info
 
@@ -173,7 +174,7 @@ def _conv_bn(x, filters: int, *, name: str, stride: int = 1, activate: bool = Tr
 SMALL = {"small_cnn": small_cnn, "small_resnet": small_resnet}
 
 
-def set_trainable(model: keras.Model, trainable: str) -> None:
+def set_trainable(model: keras.Model, trainable: Trainable) -> None:
     """Apply a stage's trainable rule to the backbone; the head always trains.
 
     Counts run over ``backbone.layers`` (input layer included), as published protocols
@@ -181,26 +182,10 @@ def set_trainable(model: keras.Model, trainable: str) -> None:
     """
     backbone = model.get_layer(BACKBONE)
     layers = backbone.layers
-    flags = _trainable_flags(trainable, len(layers))
+    flags = trainable.flags(len(layers))
     backbone.trainable = True
     for layer, flag in zip(layers, flags, strict=True):
         layer.trainable = flag
-
-
-def _trainable_flags(trainable: str, n: int) -> list[bool]:
-    if trainable == "all":
-        return [True] * n
-    if trainable == "head":
-        return [False] * n
-    form, _, count = trainable.partition(":")
-    k = min(int(count), n)
-    if form == "last":
-        return [False] * (n - k) + [True] * k
-    if form == "all_but_last":
-        return [True] * (n - k) + [False] * k
-    if form == "freeze_first":
-        return [False] * k + [True] * (n - k)
-    raise ValueError(f"unknown trainable rule {trainable!r}")
 
 
 def backbone_weights(model: keras.Model) -> list:

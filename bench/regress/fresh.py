@@ -25,7 +25,7 @@ from bench.metrics import METRICS
 from bench.regress.snapshot import FoldScore, Snapshot, fold_scores
 
 if TYPE_CHECKING:
-    from bench.engine.runner import RunSummary
+    from bench.engine.coordinator import RunSummary
 
 @dataclass(frozen=True)
 class FreshRun:
@@ -48,7 +48,7 @@ def fresh_run(suite: Suite, *, keep: Path | None = None, progress: bool = True) 
     upload the results database as a CI artifact; by default a temporary folder is used
     and removed.
     """
-    from bench.engine.runner import RunOptions, run_suite
+    from bench.engine.coordinator import RunOptions, run_suite
     from bench.regress.calibrate import calibration_seconds
 
     with _results_folder(keep) as folder:

@@ -26,14 +26,13 @@ from dataclasses import dataclass
 
 from bench.config.spec import RegressionSpec
 from bench.errors import BenchError
-from bench.metrics import METRICS
+from bench.metrics import METRICS, higher_is_better
 from bench.regress.noninferiority import (
     NonInferiority,
     paired_noninferiority,
     welch_noninferiority,
 )
 from bench.regress.snapshot import Snapshot
-from bench.stats.table import higher_is_better
 
 OK, REGRESSION, NEW, MISSING = "ok", "REGRESSION", "new", "MISSING"
 FAILING = frozenset({REGRESSION, MISSING})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bench.report.leaderboard import METRIC_LABELS, format_score, label_headers
 from bench.report.table import Table, number, text
@@ -83,7 +83,7 @@ def folds_csv(
     return table[[*columns, *metrics]].to_csv(index=False, lineterminator="\n")
 
 
-def _count(value: object) -> str:
+def _count(value: Any) -> str:
     """A fold size or index; missing (an imported table without sizes) as an en dash."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"

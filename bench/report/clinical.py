@@ -22,7 +22,7 @@ so.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -110,7 +110,7 @@ def cell_clinical(cell: str, pooled: Pooled, *, patients: bool) -> CellClinical:
 
     y, proba = pooled.y_true, pooled.proba
     aucs = {"auc": "auc_macro"} if pooled.n_classes == 2 else {n: n for n in _AUCS}
-    statistics = {
+    statistics: dict[str, Callable[..., float]] = {
         name: (lambda i, key=key: multiclass_auc(y[i], proba[i])[key]) for name, key in aucs.items()
     }
     statistics["pr_auc"] = lambda i: average_precision(y[i], proba[i])

@@ -5,8 +5,8 @@
 order: leaderboard (with the cells' cost when measured), the selection-aware estimate of the
 winner, comparison with the baseline, shared stages (what they learned), clinical tables
 (when predictions are stored), range over repeats (when repeated), figures, tuned
-hyperparameters (when tuned), stage reuse and timing (not for imported results),
-provenance, and the per-fold appendix.
+hyperparameters (when tuned), stage reuse and timing (not for imported results), the
+published protocol (when the suite names a card), provenance, and the per-fold appendix.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from bench.report.params import params_table
 from bench.report.significance import BaselineComparisons, comparison_table
 from bench.report.stages import accuracy_table, stage_rows
 from bench.report.table import Table
-from bench.report.target import ReportTarget
+from bench.report.table import text as text_entry
+from bench.report.target import ProtocolCheck, ReportTarget
 from bench.report.timing import (
     cells_table,
     compute_timing,
@@ -83,9 +84,10 @@ def build_document(
         _clinical(inputs, board, target.classes),
         _ranges(board),
         _figures(figures),
-        examples and Section("Examples with Grad-CAM", figures=(examples,)),
+        Section("Examples with Grad-CAM", figures=(examples,)) if examples else None,
         _params(inputs, board),
         _timing(target, inputs, board),
+        _protocol(target.protocol_check),
         Section("Provenance", items=analysis.provenance),
         _appendix(inputs, board, target.classes),
     ]
@@ -235,6 +237,25 @@ def _timing(target: ReportTarget, inputs: ReportInputs, board: Leaderboard) -> S
         paragraphs=timing_summary(timing),
         tables=tuple(table for table in tables if table is not None),
     )
+
+
+def _protocol(check: ProtocolCheck | None) -> Section | None:
+    """How the suite's settings compare with the published protocol it names."""
+    if check is None:
+        return None
+    text = (
+        f"The settings of this suite against {check.title} ({check.citation}), protocol card "
+        f"'{check.card}': {check.summary}. 'unstated' settings are not given by the paper; "
+        "deviations are declared by the suite with their reason."
+    )
+    table = Table(
+        headers=tuple(h.capitalize() for h in check.header),
+        rows=tuple(tuple(text_entry(value) for value in row) for row in check.rows),
+        align="l" * len(check.header),
+        caption=f"Settings against the published protocol ({check.card})",
+    )
+    items = tuple(f"{setting}: {reason}" for setting, reason in check.deviations)
+    return Section("Published protocol", paragraphs=(text,), items=items, tables=(table,))
 
 
 def _appendix(inputs: ReportInputs, board: Leaderboard, classes) -> Section:

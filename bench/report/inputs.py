@@ -26,7 +26,8 @@ import numpy as np
 from bench.errors import BenchError
 from bench.store.db import Store
 from bench.store.imports import PROFILE as IMPORTED
-from bench.store.scores import load_scores, with_validation_scores
+from bench.store.scores import identify_suite, load_scores, with_validation_scores
+from bench.store.states import JobKind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,7 +114,7 @@ def load_inputs(
         raise BenchError(f"{path}: no results database; run `bench run` or `bench import` first")
     store = Store(path)
     try:
-        suite_hash, profile = _identify(store, suite_hash=suite_hash, profile=profile)
+        suite_hash, profile = identify_suite(store, suite_hash=suite_hash, profile=profile)
         return _read(store, suite_hash=suite_hash, profile=profile, sample=sample)
     finally:
         store.close()
@@ -128,16 +129,6 @@ def sample_folds(folds: pd.DataFrame, *, limit: int = CURVE_FOLDS) -> list[str]:
     return ordered.groupby("cell", sort=False).head(per_cell)["job"].tolist()
 
 
-def _identify(store: Store, *, suite_hash: str | None, profile: str | None) -> tuple[str, str]:
-    if suite_hash is not None:
-        return suite_hash, profile
-    run = store.latest_run(profile=profile)
-    if run is None:
-        where = f" for profile {profile!r}" if profile else ""
-        raise BenchError(f"{store.path}: the database holds no runs{where}")
-    return run["suite_hash"], run["profile"]
-
-
 def _read(store: Store, *, suite_hash: str, profile: str, sample: bool) -> ReportInputs:
     import pandas as pd
 
@@ -147,7 +138,7 @@ def _read(store: Store, *, suite_hash: str, profile: str, sample: bool) -> Repor
     folds["threshold"] = folds["threshold"].astype(float)
     jobs = pd.read_sql_query(_JOBS, store.db, params=(suite_hash, profile))
     sampled = sample_folds(folds) if sample else folds["job"].tolist()
-    stage_jobs = jobs.loc[jobs["kind"] == "stage", "job"].tolist()
+    stage_jobs = jobs.loc[jobs["kind"] == JobKind.STAGE, "job"].tolist()
     return ReportInputs(
         suite_hash=suite_hash,
         profile=profile,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -37,29 +37,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bench.errors import BenchError
-from bench.metrics import LOWER_IS_BETTER, METRICS
+from bench.metrics import LOWER_IS_BETTER, METRIC_LABELS, METRICS
 from bench.report.table import Entry, Table, number, text, to_latex, to_markdown
 
 if TYPE_CHECKING:
     import pandas as pd
 
-METRIC_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "accuracy": "Accuracy",
-        "precision": "Precision",
-        "recall": "Recall (sens.)",
-        "specificity": "Specificity",
-        "f1": "F1",
-        "auc": "AUC",
-        "loss": "Loss",
-        "balanced_accuracy": "Balanced acc.",
-        "mcc": "MCC",
-        "brier": "Brier",
-        "precision_weighted": "Precision (weighted)",
-        "recall_weighted": "Recall (weighted)",
-        "f1_weighted": "F1 (weighted)",
-    }
-)
 MISSING = "–"  # how a NaN prints; LaTeX uses its own en dash, "--"
 
 
@@ -302,7 +285,7 @@ def _resolve_sort(metrics: tuple[str, ...], sort: str | None) -> str:
     return sort
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 

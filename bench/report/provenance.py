@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bench.store.findings import near_duplicate_line, skipped_lines
 
 
 def provenance_lines(
@@ -16,31 +19,31 @@ def provenance_lines(
     suite_hash: str,
     profile: str,
     protocol: str | None,
-    runs: Sequence[Mapping[str, object]],
+    runs: Sequence[Mapping[str, Any]],
     cells: int,
     folds: int,
 ) -> tuple[str, ...]:
     """The block, one fact per line, the generation date (UTC) last."""
-    info = (runs[-1] if runs else {}).get("provenance", {})
-    versions = ", ".join(f"{k} {v}" for k, v in sorted(info.get("versions", {}).items()))
-    hardware = info.get("hardware", {})
+    record = (runs[-1] if runs else {}).get("provenance", {})
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(record.get("versions", {}).items()))
+    hardware = record.get("hardware", {})
     now = dt.datetime.now(dt.UTC)
     lines = [f"suite: {name} (hash {suite_hash}, profile {profile})"]
     lines += [f"protocol: {protocol}"] if protocol else []
-    lines += [f"source: {info['source']}"] if "source" in info else []
+    lines += [f"source: {record['source']}"] if "source" in record else []
     lines += [
         f"results: {cells} cells, {folds} fold results, {len(runs)} run(s)",
         f"versions: {versions or 'unknown'}",
         f"hardware: {_hardware(hardware)}",
-        *_near_duplicates(info),
-        *skipped_lines(info.get("skipped_files", {})),
-        f"git commit: {info.get('git_commit') or 'unknown'}",
+        *_near_duplicates(record),
+        *skipped_lines(record.get("skipped_files", {})),
+        f"git commit: {record.get('git_commit') or 'unknown'}",
         f"generated: {now.strftime('%Y-%m-%d %H:%M UTC')}",
     ]
     return tuple(lines)
 
 
-def _hardware(hardware: Mapping[str, object]) -> str:
+def _hardware(hardware: Mapping[str, Any]) -> str:
     if not hardware:
         return "unknown"
     text = f"{hardware.get('cpu') or 'unknown CPU'} ({hardware.get('cpus', '?')} CPUs)"
@@ -48,30 +51,6 @@ def _hardware(hardware: Mapping[str, object]) -> str:
     return text + (f", GPU {' + '.join(gpus)}" if gpus else "")
 
 
-def _near_duplicates(info: Mapping[str, object]) -> list[str]:
+def _near_duplicates(record: Mapping[str, Any]) -> list[str]:
     """The run's near-duplicate check, when the run made one."""
-    return [near_duplicate_line(info["near_duplicates"])] if "near_duplicates" in info else []
-
-
-def near_duplicate_line(pairs) -> str:
-    """Look-alike target images in different outer folds: possibly one patient twice."""
-    if not pairs:
-        return "near-duplicates across outer folds: none"
-    shown = ", ".join(f"{a} ~ {b}" for a, b, _ in pairs[:3])
-    return (
-        f"near-duplicates across outer folds: {len(pairs)} pair(s) ({shown}"
-        f"{', ...' if len(pairs) > 3 else ''}); check for repeated images of one patient"
-    )
-
-
-def skipped_lines(skipped: Mapping[str, list]) -> list[str]:
-    """One line per dataset that left files out under ``on_bad_image = "skip"``."""
-    lines = []
-    for name, files in skipped.items():
-        shown = "; ".join(f"{path} ({reason})" for path, reason in files[:3])
-        more = f"; and {len(files) - 3} more" if len(files) > 3 else ""
-        lines.append(
-            f"skipped {len(files)} file(s) of dataset '{name}' (on_bad_image = \"skip\"): "
-            f"{shown}{more}"
-        )
-    return lines
+    return [near_duplicate_line(record["near_duplicates"])] if "near_duplicates" in record else []

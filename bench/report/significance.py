@@ -61,6 +61,8 @@ class BaselineComparisons:
         """The test, what it pairs, and the adjustment, in words."""
         from bench.stats import TESTS
 
+        if self.test is None:
+            raise ValueError("no test was run: read the notes")
         unit = "(repeat, fold) means" if self.test == "corrected_t" else "per-cell means"
         paired = " × ".join(self.matched_on) or "nothing"
         return (
@@ -312,7 +314,8 @@ def _per_cell(
 ) -> tuple[tuple[Comparison, ...], tuple[str, ...]]:
     from bench.stats import compare_levels
 
-    compared, notes = [], []
+    compared: list[Comparison] = []
+    notes: list[str] = []
     for metric in metrics:
         try:
             compared += compare_levels(
@@ -359,17 +362,9 @@ def _corrected(
 
 def _holm(rows: list[Comparison]) -> list[Comparison]:
     """Adjust the p-values of one metric's comparisons as compare_levels does."""
-    from bench.stats import ADJUSTMENTS, adjust_pvalues
+    from bench.stats.compare import adjust_comparisons
 
-    if not rows:
-        return []
-    adjusted = adjust_pvalues([row.p for row in rows], method=ADJUST)
-    return [
-        dataclasses.replace(
-            row, p_adjusted=float(p), adjust=ADJUSTMENTS[ADJUST], significant=bool(p <= row.alpha)
-        )
-        for row, p in zip(rows, adjusted, strict=True)
-    ]
+    return list(adjust_comparisons(rows, adjust=ADJUST))
 
 
 def _note(result: BaselineComparisons, note: str) -> BaselineComparisons:

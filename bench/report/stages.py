@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bench.report.table import Table, number, text
+from bench.store.states import JobKind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,7 +76,7 @@ def stage_rows(
 ) -> tuple[tuple[str, StageAccuracy], ...]:
     """(label, accuracy) of every stored shared stage job with a validation history."""
     rows = []
-    for job in jobs[jobs["kind"] == "stage"].itertuples(index=False):
+    for job in jobs[jobs["kind"] == JobKind.STAGE].itertuples(index=False):
         own = histories[histories["job"] == job.job].sort_values("epoch")
         history = {metric: list(group["value"]) for metric, group in own.groupby("metric")}
         accuracy = stage_accuracy(history)
@@ -84,10 +85,8 @@ def stage_rows(
     return tuple(rows)
 
 
-def accuracy_table(rows: Sequence[tuple[str, StageAccuracy]]) -> Table | None:
+def accuracy_table(rows: Sequence[tuple[str, StageAccuracy]]) -> Table:
     """One row per shared stage: epochs, the kept epoch, its accuracy, chance, a verdict."""
-    if not rows:
-        return None
     return Table(
         headers=("Stage job", "Epochs", "Kept", "Validation accuracy", "Chance", "Learned"),
         rows=tuple(

@@ -16,6 +16,19 @@ from bench.config.spec import Suite
 
 
 @dataclass(frozen=True)
+class ProtocolCheck:
+    """The suite held against the protocol card it names (``[suite] protocol``)."""
+
+    card: str
+    title: str
+    citation: str
+    summary: str  # how many settings agree, differ, deviate or are unstated
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]  # setting, backbone, card, suite, status
+    deviations: tuple[tuple[str, str], ...]  # [deviations]: setting, reason
+
+
+@dataclass(frozen=True)
 class ReportTarget:
     """Where the results are, where the report goes, and the suite's report defaults.
 
@@ -38,6 +51,7 @@ class ReportTarget:
     protocol: str | None = None
     classes: tuple[str, ...] | None = None
     base_cells: frozenset[str] | None = None
+    protocol_check: ProtocolCheck | None = None
     heatmap: tuple[str, ...] = ()  # rows and columns of the axis heatmap; () automatic
 
 

@@ -14,10 +14,11 @@ import datetime as dt
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bench.report.leaderboard import Leaderboard, label_headers, row_labels
 from bench.report.table import Table, number, text
+from bench.store.states import JobKind, JobStatus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,18 +80,18 @@ def compute_timing(
     base_cells: Collection[str] | None = None,
 ) -> Timing:
     """Summarise the planned ``jobs`` and the suite's ``runs`` (see :class:`ReportInputs`)."""
-    folds = jobs[jobs["kind"] == "fold"]
+    folds = jobs[jobs["kind"] == JobKind.FOLD]
     base_folds = None if base_cells is None else int(folds["cell"].isin(list(base_cells)).sum())
     return Timing(
         runs=tuple(_run(jobs, run) for run in runs),
         stages=tuple(
             StageTiming(
                 label=str(row.label),
-                status=row.status or "pending",
+                status=row.status or JobStatus.PENDING,
                 seconds=_number(row.duration),
                 run_id=None if _number(row.run_id) is None else int(row.run_id),
             )
-            for row in jobs[jobs["kind"] == "stage"].itertuples(index=False)
+            for row in jobs[jobs["kind"] == JobKind.STAGE].itertuples(index=False)
         ),
         cells={str(cell): _cell(str(cell), group) for cell, group in folds.groupby("cell")},
         base_folds=base_folds,
@@ -102,7 +103,7 @@ def timing_summary(timing: Timing) -> tuple[str, ...]:
     fold_seconds = sum(c.total_seconds for c in timing.cells.values())
     folds_done = sum(c.done for c in timing.cells.values())
     lines = [f"Fold jobs: {folds_done} done, {_seconds(fold_seconds)} in total."]
-    done = [s for s in timing.stages if s.status == "done"]
+    done = [s for s in timing.stages if s.status == JobStatus.DONE]
     if done:
         seconds = sum(s.seconds or 0.0 for s in done)
         reuse = (
@@ -182,28 +183,28 @@ def cells_table(timing: Timing, *, board: Leaderboard) -> Table:
     )
 
 
-def _run(jobs: pd.DataFrame, run: Mapping[str, object]) -> RunTiming:
+def _run(jobs: pd.DataFrame, run: Mapping[str, Any]) -> RunTiming:
     run_id = int(run["id"])
     trained = jobs[jobs["run_id"] == run_id]
-    stored = (jobs["status"] == "done") & (jobs["run_id"] < run_id)
+    stored = (jobs["status"] == JobStatus.DONE) & (jobs["run_id"] < run_id)
     ended = run.get("ended")
     return RunTiming(
         id=run_id,
         status=str(run["status"]),
         started=float(run["started"]),
         wall=None if ended is None else float(ended) - float(run["started"]),
-        stages_trained=int((trained["kind"] == "stage").sum()),
-        folds_trained=int((trained["kind"] == "fold").sum()),
+        stages_trained=int((trained["kind"] == JobKind.STAGE).sum()),
+        folds_trained=int((trained["kind"] == JobKind.FOLD).sum()),
         already_stored=int(stored.sum()),
     )
 
 
 def _cell(cell: str, group: pd.DataFrame) -> CellTiming:
-    done = group[group["status"] == "done"]["duration"].astype(float)
+    done = group[group["status"] == JobStatus.DONE]["duration"].astype(float)
     return CellTiming(
         cell=cell,
         done=len(done),
-        failed=int((group["status"] == "failed").sum()),
+        failed=int((group["status"] == JobStatus.FAILED).sum()),
         pending=int(group["status"].isna().sum()),
         mean_seconds=float(done.mean()) if len(done) else math.nan,
         total_seconds=float(done.sum()),
@@ -214,7 +215,7 @@ def _counts(cell: CellTiming) -> tuple[int, int, int]:
     return cell.done, cell.failed, cell.pending
 
 
-def _number(value: object) -> float | None:
+def _number(value: Any) -> float | None:
     if value is None:
         return None
     value = float(value)

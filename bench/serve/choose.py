@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from bench.config.schema import suggest
 from bench.config.spec import Cell
 from bench.errors import BenchError
-from bench.metrics import LOWER_IS_BETTER, METRICS, WEIGHTED_METRICS
+from bench.metrics import LOWER_IS_BETTER
+from bench.stats.table import metric_columns
 
 
 def match_cell(cells: Sequence[Cell], text: str) -> Cell:
@@ -69,11 +70,6 @@ def cv_summary(scores, *, cell: str) -> dict[str, dict[str, float | None]]:
         sd = float(values.std(ddof=1)) if len(values) > 1 else None
         summary[metric] = {"mean": float(values.mean()), "sd": sd, "n": len(values)}
     return summary
-
-
-def metric_columns(scores) -> list[str]:
-    """The metric columns of a scores table, in bench's metric order."""
-    return [m for m in (*METRICS, *WEIGHTED_METRICS) if m in scores.columns]
 
 
 def _pairs(text: str) -> dict[str, str]:

@@ -199,7 +199,7 @@ def _check_fold(suite: Suite, fold: tuple[int, int]) -> None:
 def _train(plan: Plan, job: FoldJob):
     """Train ``job`` in a fresh worker, training missing shared stages first (same hashes,
     same seeds: the weights the run cached)."""
-    from bench.engine.execute import Worker, train_fold
+    from bench.engine.jobs import Worker, train_fold
     from bench.train.fit import ModelPool
     from bench.train.seeding import seed_process
 
@@ -212,7 +212,7 @@ def _train(plan: Plan, job: FoldJob):
 
 def _ensure_stage(plan: Plan, job_hash: str | None, worker) -> None:
     from bench.engine.artifacts import load_weights
-    from bench.engine.execute import run_stage_job
+    from bench.engine.jobs import run_stage_job
 
     if job_hash is None:
         return

@@ -16,6 +16,7 @@ Which function answers which question:
 - effect sizes: :func:`cohens_dz`, :func:`cliffs_delta`.
 """
 
+from bench.metrics import LOWER_IS_BETTER, METRICS, higher_is_better
 from bench.stats.auc_bootstrap import bootstrap_auc_ci
 from bench.stats.bayesian import BayesianResult, bayes_correlated_t
 from bench.stats.compare import TESTS, Comparison, compare_levels
@@ -48,7 +49,6 @@ from bench.stats.render import (
 )
 from bench.stats.results import SignificanceResult
 from bench.stats.summary import CellSummary, summarize_cells
-from bench.stats.table import LOWER_IS_BETTER, METRICS, higher_is_better
 
 __all__ = [
     "ADJUSTMENTS",

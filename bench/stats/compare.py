@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bench.errors import StatsError
+from bench.metrics import higher_is_better
 from bench.stats.bayesian import bayes_correlated_t
 from bench.stats.corrected import corrected_t
 from bench.stats.effect import cohens_dz
@@ -41,7 +42,6 @@ from bench.stats.table import (
     check_finite,
     check_metric,
     check_unique_folds,
-    higher_is_better,
     levels_of,
     listing,
     resolve_factors,
@@ -59,17 +59,49 @@ TESTS = {
 
 
 @dataclass(frozen=True)
+class Frequentist:
+    """A frequentist test's side of a comparison: its statistic and p, and, once adjusted
+    across the family, the adjusted p; ``significant`` is p_adjusted (or p) <= alpha."""
+
+    statistic: float | None
+    statistic_name: str | None
+    p: float
+    tail: str | None
+    significant: bool
+    p_adjusted: float | None = None
+    adjust: str | None = None
+
+
+@dataclass(frozen=True)
+class Bayesian:
+    """The Bayesian correlated t-test's side: ``p_left`` = P(a - b < -rope), ``p_rope``,
+    ``p_right`` = P(a - b > rope)."""
+
+    rope: float
+    p_left: float
+    p_rope: float
+    p_right: float
+
+
+def _part(kind: type, name: str) -> property:
+    """A field of the comparison's ``outcome`` when it is a ``kind``, else None."""
+    return property(
+        lambda self: getattr(self.outcome, name) if isinstance(self.outcome, kind) else None
+    )
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Level ``a`` of ``factor`` against baseline level ``b`` on ``metric``.
 
     ``mean_diff`` is the raw a - b (never sign-flipped; read it with ``higher_is_better``).
     ``n`` counts matched cell pairs, ``n_folds`` the fold means of the fold-level tests.
-    ``test`` names the test that made ``p``; ``method`` its variant; ``adjust`` the procedure
-    that made ``p_adjusted``; ``significant`` is p_adjusted (or p without adjustment) <=
-    ``alpha``. For ``bayes``, p, statistic and tail are None and ``p_left`` = P(a - b < -rope),
-    ``p_rope``, ``p_right`` = P(a - b > rope) are filled; the interval is then the posterior
-    credible interval. ``effect_size`` is Cohen's d_z of the differences the test used (None
-    when they are all equal). ``unmatched`` lists the cells left out for lack of a partner.
+    ``test`` names the test; ``method`` its variant. ``outcome`` is :class:`Frequentist`
+    (p-values) or, for ``bayes``, :class:`Bayesian` (posterior probabilities; the interval is
+    then the posterior credible interval); the fields of both read as attributes of the
+    comparison, None where its test has none. ``effect_size`` is Cohen's d_z of the
+    differences the test used (None when they are all equal). ``unmatched`` lists the cells
+    left out for lack of a partner.
     """
 
     metric: str
@@ -81,26 +113,37 @@ class Comparison:
     ci_low: float | None
     ci_high: float | None
     confidence: float
-    statistic: float | None
-    statistic_name: str | None
     df: float | None
-    p: float | None
-    p_adjusted: float | None
-    adjust: str | None
     alpha: float
-    significant: bool | None
     effect_size: float | None
     effect_name: str
     test: str
     method: str | None
-    tail: str | None
     higher_is_better: bool
     unmatched: tuple[str, ...]
+    outcome: Frequentist | Bayesian
     n_folds: int | None = None
-    rope: float | None = None
-    p_left: float | None = None
-    p_rope: float | None = None
-    p_right: float | None = None
+
+    statistic = _part(Frequentist, "statistic")
+    statistic_name = _part(Frequentist, "statistic_name")
+    p = _part(Frequentist, "p")
+    p_adjusted = _part(Frequentist, "p_adjusted")
+    adjust = _part(Frequentist, "adjust")
+    significant = _part(Frequentist, "significant")
+    tail = _part(Frequentist, "tail")
+    rope = _part(Bayesian, "rope")
+    p_left = _part(Bayesian, "p_left")
+    p_rope = _part(Bayesian, "p_rope")
+    p_right = _part(Bayesian, "p_right")
+
+
+# A comparison as one flat record (JSON, CSV): these columns in this order.
+RECORD_FIELDS = (
+    "metric", "factor", "a", "b", "n", "mean_diff", "ci_low", "ci_high", "confidence",
+    "statistic", "statistic_name", "df", "p", "p_adjusted", "adjust", "alpha", "significant",
+    "effect_size", "effect_name", "test", "method", "tail", "higher_is_better", "unmatched",
+    "n_folds", "rope", "p_left", "p_rope", "p_right",
+)  # fmt: skip
 
 
 def compare_levels(
@@ -125,7 +168,7 @@ def compare_levels(
     sizes and two (repeat, fold)s.
     """
     _check_options(test=test, adjust=adjust, alpha=alpha)
-    factors = resolve_factors(scores, factors)
+    factors = resolve_factors(scores, factors=factors)
     check_metric(scores, metric)
     check_factor(factor, factors)
     check_finite(scores, metric)
@@ -138,7 +181,7 @@ def compare_levels(
         )
     setup = _Setup(scores, metric, factor, baseline, factors, alpha, rope)
     rows = [_COMPARERS[test](setup, level) for level in levels]
-    return _adjusted(rows, adjust=adjust)
+    return adjust_comparisons(rows, adjust=adjust)
 
 
 @dataclass(frozen=True)
@@ -246,26 +289,18 @@ def _bayes(setup: _Setup, level: str) -> Comparison:
         ci_low=result.ci_low,
         ci_high=result.ci_high,
         confidence=result.confidence,
-        statistic=None,
-        statistic_name=None,
         df=result.df,
-        p=None,
-        p_adjusted=None,
-        adjust=None,
         alpha=setup.alpha,
-        significant=None,
         effect_size=_effect(np.asarray(fd.diffs)),
         effect_name="d_z",
         test=TESTS["bayes"],
         method=f"rho = n_test/(n_test + n_train) = {result.rho:.6g}",
-        tail=None,
         higher_is_better=higher_is_better(setup.metric),
         unmatched=fd.unmatched,
+        outcome=Bayesian(
+            rope=result.rope, p_left=result.p_left, p_rope=result.p_rope, p_right=result.p_right
+        ),
         n_folds=len(fd.diffs),
-        rope=result.rope,
-        p_left=result.p_left,
-        p_rope=result.p_rope,
-        p_right=result.p_right,
     )
 
 
@@ -298,21 +333,21 @@ def _from_significance(
         ci_low=result.ci_low,
         ci_high=result.ci_high,
         confidence=1.0 - setup.alpha,
-        statistic=result.statistic,
-        statistic_name=result.statistic_name,
         df=result.df,
-        p=result.p,
-        p_adjusted=None,
-        adjust=None,
         alpha=setup.alpha,
-        significant=result.p <= setup.alpha,
         effect_size=_effect(diffs),
         effect_name="d_z",
         test=TESTS[test],
         method=result.method,
-        tail=result.tail,
         higher_is_better=higher_is_better(setup.metric),
         unmatched=unmatched,
+        outcome=Frequentist(
+            statistic=result.statistic,
+            statistic_name=result.statistic_name,
+            p=result.p,
+            tail=result.tail,
+            significant=result.p <= setup.alpha,
+        ),
         n_folds=n_folds,
     )
 
@@ -324,16 +359,20 @@ def _effect(diffs: np.ndarray) -> float | None:
     return cohens_dz(diffs)
 
 
-def _adjusted(rows: list[Comparison], *, adjust: str) -> tuple[Comparison, ...]:
-    tested = [i for i, row in enumerate(rows) if row.p is not None]
+def adjust_comparisons(rows: Sequence[Comparison], *, adjust: str) -> tuple[Comparison, ...]:
+    """``rows`` with the p-values of their frequentist tests adjusted as one family
+    (``adjust``: a key of :data:`ADJUSTMENTS`, or ``"none"``); Bayesian rows unchanged."""
+    result = list(rows)
+    tested = [(i, r.outcome) for i, r in enumerate(result) if isinstance(r.outcome, Frequentist)]
     if adjust == "none" or not tested:
-        return tuple(rows)
-    adjusted = adjust_pvalues([rows[i].p for i in tested], method=adjust)
-    for i, p in zip(tested, adjusted, strict=True):
-        rows[i] = dataclasses.replace(
-            rows[i],
+        return tuple(result)
+    adjusted = adjust_pvalues([outcome.p for _, outcome in tested], method=adjust)
+    for (i, outcome), p in zip(tested, adjusted, strict=True):
+        outcome = dataclasses.replace(
+            outcome,
             p_adjusted=float(p),
             adjust=ADJUSTMENTS[adjust],
-            significant=bool(p <= rows[i].alpha),
+            significant=bool(p <= result[i].alpha),
         )
-    return tuple(rows)
+        result[i] = dataclasses.replace(result[i], outcome=outcome)
+    return tuple(result)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -181,7 +181,7 @@ def _check_same_folds(frames: Sequence[pd.DataFrame], pairs: Sequence[tuple[str,
         )
 
 
-def _to_differences(frame: pd.DataFrame, **fields: object) -> FoldDifferences:
+def _to_differences(frame: pd.DataFrame, **fields: Any) -> FoldDifferences:
     return FoldDifferences(
         repeats=tuple(int(r) for r in frame.index.get_level_values(0)),
         folds=tuple(int(f) for f in frame.index.get_level_values(1)),

@@ -41,7 +41,7 @@ def match_levels(
     factors: Sequence[str] | None = None,
 ) -> MatchedCells:
     """Pair the cells at level ``a`` of ``factor`` with those at level ``b``."""
-    factors = resolve_factors(scores, factors)
+    factors = resolve_factors(scores, factors=factors)
     check_factor(factor, factors)
     check_level(scores, factor=factor, level=a)
     check_level(scores, factor=factor, level=b)

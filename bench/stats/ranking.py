@@ -236,7 +236,7 @@ def rank_methods(
     ranks = average_ranks(table, lower_is_better=lower_is_better)
     n_blocks, n_methods = table.shape
     cd = nemenyi_cd(n_methods, n_blocks, alpha=alpha)
-    versus = ()
+    versus: tuple[ControlComparison, ...] = ()
     if control is not None:
         versus = holm_versus_control(ranks, control=control, n_blocks=n_blocks, alpha=alpha)
     return RankingResult(

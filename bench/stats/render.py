@@ -7,24 +7,21 @@ name of the test that made it and of the adjustment applied to it.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 from collections.abc import Sequence
+from typing import Any
 
-from bench.stats.compare import Comparison
-
-_FIELDS = tuple(field.name for field in dataclasses.fields(Comparison))
+from bench.stats.compare import RECORD_FIELDS, Comparison
 
 
-def comparisons_to_records(rows: Sequence[Comparison]) -> list[dict[str, object]]:
-    """One plain dict per comparison, every field of :class:`Comparison` (unmatched as a list)."""
-    records = []
-    for row in rows:
-        record = dataclasses.asdict(row)
-        record["unmatched"] = list(row.unmatched)
-        records.append(record)
-    return records
+def comparisons_to_records(rows: Sequence[Comparison]) -> list[dict[str, Any]]:
+    """One flat dict per comparison: :data:`RECORD_FIELDS`, None where its test has no such
+    field (unmatched as a list)."""
+    return [
+        {name: getattr(row, name) for name in RECORD_FIELDS} | {"unmatched": list(row.unmatched)}
+        for row in rows
+    ]
 
 
 def comparisons_to_json(rows: Sequence[Comparison], *, indent: int | None = 2) -> str:
@@ -33,10 +30,10 @@ def comparisons_to_json(rows: Sequence[Comparison], *, indent: int | None = 2) -
 
 
 def comparisons_to_csv(rows: Sequence[Comparison]) -> str:
-    """CSV with one column per :class:`Comparison` field; floats at full precision, None empty,
+    """CSV with one column per :data:`RECORD_FIELDS` entry; floats at full precision, None empty,
     unmatched cells joined with ";"."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=RECORD_FIELDS, lineterminator="\n")
     writer.writeheader()
     for record in comparisons_to_records(rows):
         record["unmatched"] = ";".join(record["unmatched"])

@@ -15,28 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bench.errors import StatsError
+from bench.metrics import ALL_METRICS
 
 if TYPE_CHECKING:
     import pandas as pd
-
-METRICS = (
-    "accuracy",
-    "precision",
-    "recall",
-    "specificity",
-    "f1",
-    "auc",
-    "loss",
-    "balanced_accuracy",
-    "mcc",
-    "brier",
-)
-LOWER_IS_BETTER = frozenset({"loss", "brier"})
-
-
-def higher_is_better(metric: str) -> bool:
-    """True unless ``metric`` is one where lower is better (``loss``, ``brier``)."""
-    return metric not in LOWER_IS_BETTER
 
 
 def listing(values: Iterable[object]) -> str:
@@ -54,7 +36,9 @@ def require_columns(scores: pd.DataFrame, columns: Sequence[str], *, why: str) -
         )
 
 
-def resolve_factors(scores: pd.DataFrame, factors: Sequence[str] | None = None) -> tuple[str, ...]:
+def resolve_factors(
+    scores: pd.DataFrame, *, factors: Sequence[str] | None = None
+) -> tuple[str, ...]:
     """The grid factor names: ``factors`` when given, else ``scores.attrs["factors"]``."""
     if factors is None:
         factors = scores.attrs.get("factors")
@@ -68,17 +52,17 @@ def resolve_factors(scores: pd.DataFrame, factors: Sequence[str] | None = None) 
     return factors
 
 
-def available_metrics(scores: pd.DataFrame) -> tuple[str, ...]:
-    """The known metrics (see :data:`METRICS`) that ``scores`` has a column for."""
-    return tuple(m for m in METRICS if m in scores.columns)
+def metric_columns(scores: pd.DataFrame) -> tuple[str, ...]:
+    """The known metrics (see :data:`bench.metrics.REGISTRY`) that ``scores`` has a column for."""
+    return tuple(m for m in ALL_METRICS if m in scores.columns)
 
 
 def check_metric(scores: pd.DataFrame, metric: str) -> None:
     """Raise unless ``metric`` is a known metric with a column in ``scores``."""
-    if metric not in available_metrics(scores):
+    if metric not in metric_columns(scores):
         raise StatsError(
             f"unknown metric {metric!r}; pass metric= one of the table's metrics: "
-            f"{listing(available_metrics(scores))}"
+            f"{listing(metric_columns(scores))}"
         )
 
 

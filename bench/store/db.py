@@ -13,8 +13,10 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.errors import BenchError
+from bench.store.states import JobKind, JobStatus, RunStatus
 
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's lock before failing
 
@@ -82,9 +84,9 @@ class FoldRecord:
     factors: dict
     repeat: int
     fold: int
-    n_train: int
-    n_val: int
-    n_test: int
+    n_train: int | None  # None in a table copied from a publication
+    n_val: int | None
+    n_test: int | None
     threshold: float
     params: dict
     scores: dict[str, float]
@@ -111,7 +113,7 @@ class PlanRow:
         """The plan row of a fold result (for stores filled without running a plan)."""
         return cls(
             job=record.job,
-            kind="fold",
+            kind=JobKind.FOLD,
             label=label,
             cell=record.cell,
             factors=record.factors,
@@ -160,7 +162,7 @@ class Store:
         query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
         return self.db.execute(query, (name,)).fetchone() is not None
 
-    def transaction(self):
+    def transaction(self) -> _Transaction:
         return _Transaction(self.db)
 
     # runs -------------------------------------------------------------------------------
@@ -172,6 +174,7 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, 'running', ?)",
             (suite, suite_hash, profile, command, time.time(), json.dumps(provenance)),
         )
+        assert cursor.lastrowid is not None  # set by every INSERT
         return cursor.lastrowid
 
     def end_run(self, run_id: int, *, status: str) -> None:
@@ -179,7 +182,7 @@ class Store:
             "UPDATE runs SET ended = ?, status = ? WHERE id = ?", (time.time(), status, run_id)
         )
 
-    def close_abandoned_runs(self, *, status: str = "killed") -> int:
+    def close_abandoned_runs(self, *, status: str = RunStatus.KILLED) -> int:
         """Mark runs still 'running' as ``status``; call only while holding the run lock."""
         cursor = self.db.execute("UPDATE runs SET status = ? WHERE status = 'running'", (status,))
         return cursor.rowcount
@@ -189,7 +192,9 @@ class Store:
         rows = self.db.execute("PRAGMA integrity_check").fetchall()
         return "; ".join(row[0] for row in rows)
 
-    def latest_run(self, *, suite_hash: str | None = None, profile: str | None = None):
+    def latest_run(
+        self, *, suite_hash: str | None = None, profile: str | None = None
+    ) -> dict[str, Any] | None:
         query = (
             "SELECT id, suite, suite_hash, profile, command, started, ended, status, "
             "provenance FROM runs"
@@ -239,12 +244,6 @@ class Store:
             ).fetchall()
         return dict(rows)
 
-    def artifact(self, job: str) -> str | None:
-        row = self.db.execute(
-            "SELECT artifact FROM jobs WHERE hash = ? AND status = 'done'", (job,)
-        ).fetchone()
-        return row[0] if row else None
-
     def record_stage(
         self,
         *,
@@ -258,9 +257,16 @@ class Store:
     ) -> None:
         with self.transaction():
             self._replace_job(
-                job, "stage", label, "done", run_id, started, artifact=artifact, inputs=inputs
+                job,
+                JobKind.STAGE,
+                label,
+                JobStatus.DONE,
+                run_id,
+                started,
+                artifact=artifact,
+                inputs=inputs,
             )
-            self._history(job, "stage", history)
+            self._history(job, JobKind.STAGE, history)
 
     def record_failure(
         self,
@@ -279,7 +285,7 @@ class Store:
                 job,
                 kind,
                 label,
-                "failed",
+                JobStatus.FAILED,
                 run_id,
                 started,
                 error=error,
@@ -294,14 +300,21 @@ class Store:
         label: str,
         run_id: int,
         started: float,
-        info: dict | None = None,
+        process: dict | None = None,  # host, pid and memory of the worker that trained it
         inputs: dict | None = None,
     ) -> None:
         """Store one fold's results and mark its job done, all or nothing."""
         r = record
         with self.transaction():
             self._replace_job(
-                r.job, "fold", label, "done", run_id, started, info=info, inputs=inputs
+                r.job,
+                JobKind.FOLD,
+                label,
+                JobStatus.DONE,
+                run_id,
+                started,
+                process=process,
+                inputs=inputs,
             )
             self.db.execute(
                 "INSERT OR REPLACE INTO fold_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -394,7 +407,7 @@ class Store:
         artifact=None,
         error=None,
         traceback=None,
-        info=None,
+        process=None,
         inputs=None,
     ) -> None:
         self.db.execute(
@@ -410,7 +423,7 @@ class Store:
                 error,
                 traceback,
                 artifact,
-                json.dumps(info or {}),
+                json.dumps(process or {}),  # the info column
                 json.dumps(inputs) if inputs is not None else None,
             ),
         )

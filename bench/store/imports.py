@@ -16,6 +16,7 @@ from bench.errors import BenchError
 from bench.hashing import content_hash
 from bench.metrics import METRICS
 from bench.store.db import FoldRecord, PlanRow, Store
+from bench.store.states import RunStatus
 
 RESERVED = ("repeat", "fold", "n_train", "n_test")
 PROFILE = "imported"
@@ -45,7 +46,7 @@ def import_csv(
         )
         for record in records:
             store.record_fold(record, label=record.cell, run_id=run_id, started=0.0)
-        store.end_run(run_id, status="done")
+        store.end_run(run_id, status=RunStatus.DONE)
     finally:
         store.close()
     return store.path, len(records)

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.errors import BenchError
 from bench.store.db import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 META = (
     "SELECT r.job, r.cell, r.factors, r.repeat, r.fold, r.n_train, r.n_test FROM plan p "
@@ -22,7 +26,7 @@ SCORES = (
 )
 
 
-def load_scores(store: Store, *, suite_hash: str, profile: str):
+def load_scores(store: Store, *, suite_hash: str, profile: str) -> pd.DataFrame:
     """The planned folds of (suite_hash, profile) that finished, as a pandas DataFrame."""
     import pandas as pd
 
@@ -53,7 +57,9 @@ VALIDATION = (
 )
 
 
-def with_validation_scores(store: Store, table, *, suite_hash: str, profile: str):
+def with_validation_scores(
+    store: Store, table: pd.DataFrame, *, suite_hash: str, profile: str
+) -> pd.DataFrame:
     """``table`` (from :func:`load_scores`) with ``val_<metric>`` columns: each fold's
     scores on its inner validation split (absent in stores that predate them)."""
     import pandas as pd
@@ -72,7 +78,23 @@ def with_validation_scores(store: Store, table, *, suite_hash: str, profile: str
     return merged
 
 
-def scores_for(target: str, *, profile: str | None = None, validation: bool = False):
+def identify_suite(store: Store, *, suite_hash: str | None, profile: str | None) -> tuple[str, str]:
+    """The (suite hash, profile) to read: the ones given, else the latest run's (of
+    ``profile``, when given)."""
+    if suite_hash is not None:
+        if profile is None:
+            raise ValueError("a suite hash is read with its profile")
+        return suite_hash, profile
+    run = store.latest_run(profile=profile)
+    if run is None:
+        where = f" for profile {profile!r}" if profile else ""
+        raise BenchError(f"{store.path}: the database holds no runs{where}")
+    return run["suite_hash"], run["profile"]
+
+
+def scores_for(
+    target: str, *, profile: str | None = None, validation: bool = False
+) -> pd.DataFrame:
     """Scores of a suite file (``suites/x.toml``) or of a results name (``results/<name>``);
     with ``validation``, also each fold's inner-validation scores (``val_<metric>``)."""
     if target.endswith(".toml"):
@@ -87,11 +109,7 @@ def scores_for(target: str, *, profile: str | None = None, validation: bool = Fa
         raise BenchError(f"{path}: no results database; run `bench run` or `bench import` first")
     store = Store(path)
     try:
-        if suite_hash is None:
-            run = store.latest_run(profile=profile)
-            if run is None:
-                raise BenchError(f"{path}: the database holds no runs")
-            suite_hash, profile = run["suite_hash"], run["profile"]
+        suite_hash, profile = identify_suite(store, suite_hash=suite_hash, profile=profile)
         table = load_scores(store, suite_hash=suite_hash, profile=profile)
         if validation:
             table = with_validation_scores(store, table, suite_hash=suite_hash, profile=profile)

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 
 from bench.config.spec import Suite
 from bench.store.db import Store
+from bench.store.states import JobKind, JobStatus
 
 
 def suite_status(suite: Suite, *, running: str | None = None) -> str:
@@ -32,7 +33,8 @@ def suite_status(suite: Suite, *, running: str | None = None) -> str:
 def _lines(suite: Suite, rows: list[tuple], run: dict | None, running: str | None) -> list[str]:
     per_cell: dict[str, Counter] = defaultdict(Counter)
     for kind, cell, label, status in rows:
-        per_cell[cell if kind == "fold" else f"[stage] {label}"][status or "pending"] += 1
+        name = cell if kind == JobKind.FOLD else f"[stage] {label}"
+        per_cell[name][status or JobStatus.PENDING] += 1
     width = max(len(name) for name in per_cell)
     lines = [f"{suite.name} (profile {suite.profile}, hash {suite.hash})"]
     if running:
@@ -44,7 +46,7 @@ def _lines(suite: Suite, rows: list[tuple], run: dict | None, running: str | Non
         lines.append(
             f"{name:<{width}}  {counts['done']:>4}  {counts['pending']:>7}  {counts['failed']:>6}"
         )
-    total = Counter(status or "pending" for *_, status in rows)
+    total = Counter(status or JobStatus.PENDING for *_, status in rows)
     lines.append(
         f"total: {total['done']} done, {total['pending']} pending, {total['failed']} failed"
     )

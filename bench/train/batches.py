@@ -18,8 +18,6 @@ import numpy as np
 from bench.config.spec import AugmentSpec
 from bench.train.augment import augment_batch, mixup
 
-BALANCE = ("none", "class_weight", "oversample", "undersample")
-
 
 class ShuffledBatches(keras.utils.PyDataset):
     """Batches of (x, y) or, with class weights, (x, y, sample weight) from the training

@@ -105,3 +105,21 @@ def test_bad_trainable_rule(write_suite):
 def test_missing_file():
     with pytest.raises(ConfigError, match="suite file not found"):
         load_suite("nope/missing.toml")
+
+
+def test_suite_hash_is_the_sha256_of_the_sorted_json_of_what_sets_results():
+    import datetime
+    import hashlib
+    import json
+
+    from bench.config.load import suite_hash
+
+    raw = {
+        "suite": {"name": "x", "description": "left out", "seed": 3},
+        "train": {"epochs": 2, "when": datetime.date(2024, 5, 1)},  # TOML dates print as text
+        "report": {"sort": "f1"},
+        "profiles": {"big": {}},
+    }
+    kept = {"suite": {"name": "x", "seed": 3}, "train": {"epochs": 2, "when": "2024-05-01"}}
+    text = json.dumps(kept, sort_keys=True)
+    assert suite_hash(raw) == hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -7,16 +7,16 @@ name, so worker processes and Dask workers run the same function as the coordina
 import os
 import signal
 
-from bench.engine import execute
+from bench.engine import jobs
 
 
 def fail_fold_1(job, worker):
     if job.fold.fold == 1:
         raise RuntimeError("simulated out of memory")
-    return execute.run_fold_job(job, worker)
+    return jobs.run_fold_job(job, worker)
 
 
 def die_on_fold_1(job, worker):
     if job.fold.fold == 1:
         os.kill(os.getpid(), signal.SIGKILL)
-    return execute.run_fold_job(job, worker)
+    return jobs.run_fold_job(job, worker)

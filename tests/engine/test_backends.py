@@ -16,6 +16,7 @@ import pytest
 from bench.backend import activate, check_precision, choose_backend
 from bench.cli import main
 from bench.config import load_suite
+from bench.config.trainable import ALL
 from bench.engine.plan import make_plan
 from bench.errors import BenchError
 
@@ -203,7 +204,7 @@ def test_mixed_bfloat16_trains_with_a_float32_output_layer():
 
     x = np.random.default_rng(0).integers(0, 255, (24, 16, 16, 1), dtype=np.uint8)
     y = np.arange(24) % 2
-    key = ModelKey("small_cnn", (), 16, 2, HeadSpec(), "all", "adam", (), "mixed_bfloat16")
+    key = ModelKey("small_cnn", (), 16, 2, HeadSpec(), ALL, "adam", (), "mixed_bfloat16")
     try:
         result = fit_stage(
             FitSpec(key, "none", 1e-2, 1.0, 2, 8, 5, 0),
@@ -223,10 +224,11 @@ FIT_ON_TORCH = """
 import sys
 import numpy as np
 from bench.config.spec import AugmentSpec, HeadSpec
+from bench.config.trainable import ALL
 from bench.train.fit import Arrays, FitSpec, ModelKey, ModelPool, fit_stage, predict_proba
 
 x = np.random.default_rng(0).integers(0, 255, (24, 16, 16, 1), dtype=np.uint8)
-key = ModelKey("small_cnn", (), 16, 2, HeadSpec(), "all", "adam", ())
+key = ModelKey("small_cnn", (), 16, 2, HeadSpec(), ALL, "adam", ())
 spec = FitSpec(key, "none", 1e-2, 1.0, 1, 8, 5, 0, augment=AugmentSpec(rotation=10))
 rows = np.arange(24)
 result = fit_stage(spec, Arrays(x, rows % 2, rows[:16], rows[16:]), pool=ModelPool())

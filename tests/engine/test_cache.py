@@ -8,9 +8,9 @@ import time
 from bench.cli import main
 from bench.config import load_suite
 from bench.engine.artifacts import save_stage
-from bench.engine.cache import STALE, STORED, TO_TRAIN, job_states, list_cache, prune_cache
+from bench.engine.cache import Freshness, job_states, list_cache, prune_cache
+from bench.engine.coordinator import plan_rows
 from bench.engine.plan import make_plan
-from bench.engine.runner import plan_rows
 from bench.store.db import Store
 
 CHANGED = {"validation = 0.25": "validation = 0.3"}
@@ -44,10 +44,10 @@ def store_as_trained(plan) -> None:
 def test_a_changed_validation_fraction_makes_every_job_stale_and_says_why(write_suite, capsys):
     before = make_plan(load_suite(write_suite()))
     store_as_trained(before)
-    assert {s.state for s in job_states(before)} == {STORED, "failed"}
+    assert {s.state for s in job_states(before)} == {Freshness.STORED, "failed"}
     changed = load_suite(write_suite(replace=CHANGED))
     states = job_states(make_plan(changed))
-    assert {s.state for s in states} == {STALE}
+    assert {s.state for s in states} == {Freshness.STALE}
     assert {s.why for s in states} == {"protocol.validation 0.25 → 0.3"}
     assert main(["validate", str(changed.path)]) == 0
     out = capsys.readouterr().out
@@ -58,7 +58,9 @@ def test_a_changed_validation_fraction_makes_every_job_stale_and_says_why(write_
 
 
 def test_a_new_suite_is_all_to_train(write_suite):
-    assert {s.state for s in job_states(make_plan(load_suite(write_suite())))} == {TO_TRAIN}
+    assert {s.state for s in job_states(make_plan(load_suite(write_suite())))} == {
+        Freshness.TO_TRAIN
+    }
 
 
 def test_cache_lists_users_and_prunes_what_no_current_plan_uses(write_suite, capsys):

@@ -11,6 +11,7 @@ which every job reading the dataset hashes (proven for the synthetic keys throug
 from __future__ import annotations
 
 import copy
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -319,6 +320,7 @@ MUTATIONS = {
     "suite.image_size": (put("suite.image_size", 40), everything),
     "suite.results": (put("suite.results", "elsewhere/results"), nothing),
     "suite.reports": (put("suite.reports", "elsewhere/reports"), nothing),
+    "suite.protocol": (put("suite.protocol", "mukhlif2023"), nothing),
     "datasets.*.source": (
         put("datasets.natural.source", "synthetic:dermoscopy"),
         stages_named("pretrain"),
@@ -482,6 +484,7 @@ MUTATIONS = {
     "regression.margins": (put("regression.margins", {"auc": 0.2}), nothing),
     "regression.alpha": (put("regression.alpha", 0.1), nothing),
     "regression.runtime_tolerance": (put("regression.runtime_tolerance", 2.0), nothing),
+    "deviations": (put("deviations", {"suite.image_size": "a smaller test set"}), nothing),
     "profiles": (put("profiles.other", {"train": {"epochs": 4}}), nothing),
 }
 
@@ -581,8 +584,33 @@ def test_environment_names_code_versions_and_threads():
 
 def test_training_code_fingerprint_covers_the_training_modules():
     files = {p.relative_to(identity.PACKAGE).as_posix() for p in identity._training_files()}
-    assert {"engine/execute.py", "train/fit.py", "metrics.py", "data/splits.py"} <= files
+    assert {"engine/jobs.py", "train/fit.py", "metrics.py", "data/splits.py"} <= files
     assert not any(f.startswith(("report/", "stats/")) or f == "cli.py" for f in files)
+
+
+def test_code_fingerprint_follows_file_contents_not_names(tmp_path, monkeypatch):
+    package = tmp_path / "bench"
+    for name in identity.TRAINING_CODE:
+        source = identity.PACKAGE / name
+        place = shutil.copytree if source.is_dir() else shutil.copyfile
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        place(source, package / name)
+    monkeypatch.setattr(identity, "PACKAGE", package)
+    fingerprints = []
+    for change in (None, "rename", "edit"):
+        if change == "rename":
+            (package / "engine/jobs.py").rename(package / "engine/renamed.py")
+            names = [
+                n.replace("engine/jobs.py", "engine/renamed.py") for n in identity.TRAINING_CODE
+            ]
+            monkeypatch.setattr(identity, "TRAINING_CODE", tuple(names))
+        if change == "edit":
+            with open(package / "metrics.py", "a") as handle:
+                handle.write("\n# one more line\n")
+        identity.code_fingerprint.cache_clear()
+        fingerprints.append(identity.code_fingerprint())
+    identity.code_fingerprint.cache_clear()
+    assert fingerprints[0] == fingerprints[1] != fingerprints[2]
 
 
 def test_first_difference_names_the_key_and_both_values():

@@ -6,7 +6,7 @@ import pytest
 
 from bench.config import load_suite
 from bench.data.sources import load_dataset
-from bench.engine.execute import Worker, train_fold
+from bench.engine.jobs import Worker, train_fold
 from bench.engine.plan import make_plan
 from bench.errors import DataError
 from bench.metrics import youden_threshold

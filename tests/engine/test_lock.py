@@ -11,9 +11,9 @@ import time
 import pytest
 
 from bench.config import load_suite
+from bench.engine.coordinator import plan_rows
 from bench.engine.lock import RunLocked, holder, run_lock
 from bench.engine.plan import make_plan
-from bench.engine.runner import plan_rows
 from bench.store.db import Store
 from bench.store.status import suite_status
 

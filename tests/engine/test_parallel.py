@@ -6,10 +6,10 @@ import sqlite3
 import pytest
 
 from bench.config import load_suite
+from bench.engine.coordinator import RunOptions, run_suite
 from bench.engine.executors import ExecutorSpec, task
 from bench.engine.executors import cluster as dask_executor
 from bench.engine.identity import DEFAULT_THREADS
-from bench.engine.runner import RunOptions, run_suite
 from bench.errors import BenchError
 from bench.store.db import Store
 from tests.conftest import TINY_SUITE
@@ -126,7 +126,7 @@ def test_failures_fail_fast_and_retry_through_worker_processes(tmp_path, monkeyp
         _run(suite, LOCAL, retry_failed=True, fail_fast=True)
     assert _last_run(suite)["status"] == "failed"
 
-    monkeypatch.setitem(task.JOB_FUNCTIONS, "fold", "bench.engine.execute:run_fold_job")
+    monkeypatch.setitem(task.JOB_FUNCTIONS, "fold", "bench.engine.jobs:run_fold_job")
     second = _run(suite, LOCAL)
     assert second.folds_trained == 0 and len(second.failed) == 1  # never counted as done
     third = _run(suite, LOCAL, retry_failed=True)
@@ -162,7 +162,7 @@ def test_failures_are_stored_and_retried_through_dask(cluster, tmp_path, monkeyp
     assert first.folds_trained == 2 and [e for _, e in first.failed] == [ERROR]
     with pytest.raises(BenchError, match="--fail-fast"):
         _run(suite, dask, retry_failed=True, fail_fast=True)
-    monkeypatch.setitem(task.JOB_FUNCTIONS, "fold", "bench.engine.execute:run_fold_job")
+    monkeypatch.setitem(task.JOB_FUNCTIONS, "fold", "bench.engine.jobs:run_fold_job")
     retried = _run(suite, dask, retry_failed=True)
     assert retried.folds_trained == 1 and retried.failed == []
 

@@ -92,7 +92,7 @@ def test_stage_accuracy_is_read_at_the_kept_epoch():
 
 
 def test_a_run_warns_when_a_shared_stage_ends_near_chance(write_suite):
-    from bench.engine.runner import RunOptions, run_suite
+    from bench.engine.coordinator import RunOptions, run_suite
 
     # one epoch on 8 images per class: the pretraining stage cannot learn its 8 classes
     suite = load_suite(
@@ -133,7 +133,7 @@ def _one_class_folds_stored(path) -> set[str]:
 
 
 def test_the_summary_names_folds_that_predicted_one_class():
-    from bench.engine.runner import RunSummary
+    from bench.engine.coordinator import RunSummary
 
     summary = RunSummary(one_class_folds=[f"cell r0 f{i}" for i in range(7)])
     [line] = [line for line in summary.lines() if "one class" in line]

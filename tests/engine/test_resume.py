@@ -12,8 +12,8 @@ import pytest
 
 from bench.config import load_suite
 from bench.engine.artifacts import weights_file
+from bench.engine.coordinator import RunOptions, run_suite
 from bench.engine.executors import task
-from bench.engine.runner import RunOptions, run_suite
 from bench.store.db import Store
 
 # Two cells × three folds, with fits long enough that a kill lands mid-fit.
@@ -180,7 +180,7 @@ def test_missing_or_truncated_stage_weights_are_trained_again(write_suite, monke
     first = run_suite(suite, options=QUIET)
     assert (first.stages_trained, first.folds_trained) == (1, 2)
     (stage,) = suite.artifacts_dir.glob("*.npz")
-    monkeypatch.setitem(task.JOB_FUNCTIONS, "fold", "bench.engine.execute:run_fold_job")
+    monkeypatch.setitem(task.JOB_FUNCTIONS, "fold", "bench.engine.jobs:run_fold_job")
 
     stage.write_bytes(stage.read_bytes()[:100])  # as if a copy was cut short
     truncated = run_suite(suite, options=RunOptions(progress=False, retry_failed=True))

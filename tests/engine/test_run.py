@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from bench.config import load_suite
-from bench.engine import execute
+from bench.engine import jobs
+from bench.engine.coordinator import RunOptions, run_suite
 from bench.engine.plan import make_plan
-from bench.engine.runner import RunOptions, run_suite
 from bench.report.write import ReportRequest, write_report
 from bench.store.db import Store
 from bench.store.scores import load_scores
@@ -111,14 +111,14 @@ def test_failed_job_is_stored_skipped_and_retried(write_suite, monkeypatch):
             }
         )
     )
-    real = execute.run_fold_job
+    real = jobs.run_fold_job
 
     def flaky(job, worker):
         if job.fold.fold == 1:
             raise RuntimeError("simulated out of memory")
         return real(job, worker)
 
-    monkeypatch.setattr(execute, "run_fold_job", flaky)
+    monkeypatch.setattr(jobs, "run_fold_job", flaky)
     first = run_suite(suite, options=QUIET)
     assert (
         first.folds_trained == 2 and first.failed[0][1] == "RuntimeError: simulated out of memory"
@@ -129,7 +129,7 @@ def test_failed_job_is_stored_skipped_and_retried(write_suite, monkeypatch):
     ).fetchone()
     store.close()
     assert "simulated out of memory" in error and "Traceback" in tb
-    monkeypatch.setattr(execute, "run_fold_job", real)
+    monkeypatch.setattr(jobs, "run_fold_job", real)
     second = run_suite(suite, options=QUIET)
     assert second.folds_trained == 0 and len(second.failed) == 1  # never silently counted as done
     third = run_suite(suite, options=RunOptions(progress=False, retry_failed=True))

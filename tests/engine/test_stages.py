@@ -4,9 +4,11 @@ import numpy as np
 
 from bench.config import load_suite
 from bench.config.spec import HeadSpec
+from bench.config.trainable import parse_trainable
 from bench.engine.artifacts import load_weights
-from bench.engine.execute import Worker, _stage_data, run_stage_job
-from bench.engine.plan import make_plan, stage_classes
+from bench.engine.catalog import read_catalog, stage_classes
+from bench.engine.jobs import Worker, _stage_data, run_stage_job
+from bench.engine.plan import make_plan
 from bench.models.build import BACKBONE
 from bench.train.fit import Arrays, FitSpec, ModelKey, ModelPool, fit_stage
 
@@ -30,7 +32,7 @@ def _fit(trainable, start=None, seed=0, head=None):
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 255, (24, 16, 16, 3)).astype(np.float32)
     y = np.arange(24) % 2
-    key = ModelKey("small_cnn", (), 16, 2, head, trainable, "adam", ())
+    key = ModelKey("small_cnn", (), 16, 2, head, parse_trainable(trainable), "adam", ())
     spec = FitSpec(key, "none", 1e-2, 1.0, 2, 8, 5, seed)
     return fit_stage(
         spec, Arrays(x, y, np.arange(16), np.arange(16, 24)), pool=ModelPool(), backbone_start=start
@@ -93,7 +95,7 @@ def test_dtl_phase_one_trains_on_origin_pseudo_labels(write_suite):
     plan = make_plan(suite)
     pool_job = next(j for j in plan.stage_jobs if j.stage.name == "pool")
     assert pool_job.stage.labels == "origin"
-    scanners = stage_classes(suite, pool_job.stage)
+    scanners = stage_classes(pool_job.stage, read_catalog(suite))
     assert len(scanners) >= 3 and all(name.startswith("scanner") for name in scanners)
     worker = Worker(suite=suite, pool=ModelPool(), artifacts=suite.artifacts_dir)
     _, y, _ = _stage_data(worker, pool_job.stage)
@@ -115,3 +117,21 @@ def test_a_shared_stage_holds_out_whole_patients(write_suite):
     assert len(set(groups.tolist())) < len(groups)  # patients with several images
     fit, val = holdout(y, groups, fraction=suite.protocol.validation, seed=pretrain.seed)
     assert len(val) and not set(groups[fit]) & set(groups[val])
+
+
+def test_patience_zero_trains_every_epoch_and_keeps_the_last_weights():
+    """Random labels and a large learning rate: validation loss stops improving at once, so
+    patience 1 ends the fit early while patience 0 (no early stopping) runs every epoch."""
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 255, (24, 16, 16, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 24)
+    key = ModelKey("small_cnn", (), 16, 2, HeadSpec(), parse_trainable("all"), "adam", ())
+    arrays = Arrays(x, y, np.arange(16), np.arange(16, 24))
+    runs = {
+        patience: fit_stage(
+            FitSpec(key, "none", 0.5, 1.0, 8, 8, patience, 0), arrays, pool=ModelPool()
+        )
+        for patience in (0, 1)
+    }
+    assert len(runs[0].history["loss"]) == 8 and runs[0].best_epoch == 7
+    assert len(runs[1].history["loss"]) < 8

@@ -10,7 +10,7 @@ import pytest
 from bench.cli import main
 from bench.config import load_suite
 from bench.engine import lock
-from bench.engine.runner import RunOptions, run_suite
+from bench.engine.coordinator import RunOptions, run_suite
 from bench.store import db
 from bench.store.db import Store
 

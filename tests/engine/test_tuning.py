@@ -7,7 +7,7 @@ import pytest
 
 from bench.config import load_suite
 from bench.engine import tuning
-from bench.engine.runner import RunOptions, run_suite
+from bench.engine.coordinator import RunOptions, run_suite
 from bench.errors import ConfigError
 from bench.store.db import Store
 
@@ -97,14 +97,14 @@ def test_bad_search_spaces(write_suite, space, message):
 def test_inner_folds_score_each_trial_on_grouped_splits_of_the_outer_training_set(
     write_suite, monkeypatch
 ):
-    from bench.engine import execute
+    from bench.engine import jobs
     from bench.engine.plan import make_plan
 
     inner = TUNED.replace('pruner = "none"', 'pruner = "none"\ninner_folds = 2')
     suite = load_suite(write_suite(inner, replace=ONE_CELL))
     assert suite.tuning.inner_folds == 2
     splits, losses = [], []
-    real_split, real_loss = execute.inner_folds, tuning.best_loss
+    real_split, real_loss = jobs.inner_folds, tuning.best_loss
 
     def spy_split(train, labels, groups, **kwargs):
         result = real_split(train, labels, groups, **kwargs)
@@ -115,7 +115,7 @@ def test_inner_folds_score_each_trial_on_grouped_splits_of_the_outer_training_se
         losses.append(history)
         return real_loss(history)
 
-    monkeypatch.setattr(execute, "inner_folds", spy_split)
+    monkeypatch.setattr(jobs, "inner_folds", spy_split)
     monkeypatch.setattr(tuning, "best_loss", spy_loss)
     run_suite(suite, options=RunOptions(progress=False))
     plan = make_plan(suite)

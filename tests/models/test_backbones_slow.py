@@ -8,6 +8,7 @@ import pytest
 
 from bench.config.spec import HeadSpec
 from bench.config.strategy import builtin_strategies
+from bench.config.trainable import parse_trainable
 from bench.models.build import BACKBONE
 from bench.models.registry import BACKBONES
 from bench.train.fit import Arrays, FitSpec, ModelKey, ModelPool, fit_stage
@@ -39,7 +40,7 @@ def test_backbone_trains_through_every_builtin_trainable_rule(backbone):
     pool = ModelPool()
     for rule in RULES:
         spec = FitSpec(
-            key=ModelKey(backbone, (), size, 2, HeadSpec(), rule, "adam", ()),
+            key=ModelKey(backbone, (), size, 2, HeadSpec(), parse_trainable(rule), "adam", ()),
             weights="none",
             learning_rate=1e-3,
             lr_decay=1.0,

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bench.config.spec import HeadSpec
+from bench.config.trainable import parse_trainable
 from bench.models.build import BACKBONE, build_model, set_trainable
 from bench.models.registry import check_backbone
 
@@ -31,7 +32,7 @@ def test_residual_blocks_add_their_shortcut():
 
 def test_last_n_unfreezes_the_last_stage_only():
     model = _resnet(width=4)
-    set_trainable(model, "last:17")  # what the shipped suites' DTL stages train
+    set_trainable(model, parse_trainable("last:17"))  # what the shipped suites' DTL stages train
     layers = model.get_layer(BACKBONE).layers
     trainable = [layer.name for layer in layers if layer.trainable]
     assert len(trainable) == 17

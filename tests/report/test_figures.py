@@ -171,3 +171,17 @@ def test_forked_and_serial_drawing_write_the_same_files(tmp_path, monkeypatch):
         outputs[forked] = {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
     assert outputs[True] == outputs[False]
     assert len(outputs[True]) == 2 * len(STEMS)
+
+
+def test_fold_scores_draw_every_fold_in_the_box_and_at_most_max_points_as_points():
+    from bench.report.figures.distributions import MAX_POINTS, CellScores, draw
+
+    many = CellScores(label="a", group="scratch", values=np.linspace(0.5, 0.9, 250))
+    few = CellScores(label="b", group="ctl", values=np.array([0.6, 0.7, 0.8]))
+    figure = draw((many, few), metric="auc", groups=("scratch", "ctl"))
+    axes = figure.axes[0]
+    drawn = [c.get_offsets()[:, 0] for c in axes.collections if len(c.get_offsets())]
+    assert [len(x) for x in drawn] == [MAX_POINTS, 3]
+    assert drawn[0].min() == 0.5 and drawn[0].max() == 0.9  # spaced through, ends kept
+    whiskers = [line.get_xdata() for line in axes.lines]
+    assert min(min(x) for x in whiskers) == pytest.approx(0.5)  # the box covers all 250

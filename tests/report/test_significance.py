@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import pytest
@@ -15,7 +14,7 @@ from bench.report.significance import (
     compare_with_baseline,
     has_folds,
 )
-from bench.stats import compare_levels
+from bench.stats import compare_levels, comparisons_to_records
 from tests.report.conftest import METRICS, SUITE_HASH
 
 FACTORS = ("backbone", "optimizer", "strategy")
@@ -30,7 +29,7 @@ def scores(binary_store):
 def assert_same(fast, reference):
     assert len(fast) == len(reference)
     for ours, theirs in zip(fast, reference, strict=True):
-        ours, theirs = dataclasses.asdict(ours), dataclasses.asdict(theirs)
+        ours, theirs = comparisons_to_records([ours])[0], comparisons_to_records([theirs])[0]
         for key, value in theirs.items():
             if isinstance(value, float) and not math.isnan(value):
                 assert ours[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key

@@ -13,8 +13,8 @@ from bench.cli import main
 from bench.config import load_suite
 from bench.config.spec import Suite
 from bench.data.sources import load_dataset
+from bench.engine.coordinator import RunOptions, run_suite
 from bench.engine.plan import FoldJob, make_plan
-from bench.engine.runner import RunOptions, run_suite
 from bench.serve.export import ExportRequest, ExportResult, export_model
 from tests.conftest import TINY_SUITE
 

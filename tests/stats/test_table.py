@@ -19,7 +19,7 @@ def test_lower_is_better_metrics():
 
 def test_factors_come_from_attrs_or_argument(scores):
     assert resolve_factors(scores) == FACTORS
-    assert resolve_factors(scores, ["strategy"]) == ("strategy",)
+    assert resolve_factors(scores, factors=["strategy"]) == ("strategy",)
     scores.attrs.clear()
     with pytest.raises(StatsError, match=r"does not name its grid factors; pass factors="):
         resolve_factors(scores)
@@ -27,7 +27,7 @@ def test_factors_come_from_attrs_or_argument(scores):
 
 def test_missing_factor_column_is_named(scores):
     with pytest.raises(StatsError, match="no column augment"):
-        resolve_factors(scores, ["backbone", "augment"])
+        resolve_factors(scores, factors=["backbone", "augment"])
 
 
 def test_unknown_metric_lists_the_available_ones(scores):

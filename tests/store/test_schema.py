@@ -9,8 +9,8 @@ import pytest
 
 from bench.cli import main
 from bench.config import load_suite
+from bench.engine.coordinator import _record_folds
 from bench.engine.plan import make_plan
-from bench.engine.runner import _record_folds
 from bench.store.db import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
 

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from bench.config.spec import HeadSpec
+from bench.config.trainable import parse_trainable
 from bench.models.build import BACKBONE, build_model, set_trainable
 from bench.train.fit import recompute_batchnorm
 
@@ -26,7 +27,7 @@ def test_trainable_batchnorm_gets_the_mean_and_variance_of_all_inputs():
 
 def test_frozen_batchnorm_keeps_its_statistics():
     model = _model()
-    set_trainable(model, "last:3")  # bn1..bn3 frozen
+    set_trainable(model, parse_trainable("last:3"))  # bn1..bn3 frozen
     backbone = model.get_layer(BACKBONE)
     before = backbone.get_layer("bn1").moving_mean.numpy().copy()
     ones = np.ones((4, 16, 16, 3), "float32")

@@ -1,7 +1,7 @@
 """From knobs to an :class:`ImageSet`: validate, lay out patients, render, add label noise."""
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -10,8 +10,19 @@ from bench.data.synthetic.cohort import assign_patients, class_sizes, flip_patie
 from bench.data.synthetic.imageset import ImageSet
 from bench.errors import DataError
 
-if TYPE_CHECKING:
-    from bench.data.synthetic.registry import Generator
+
+class Renderer(Protocol):
+    """What the pipeline needs of a dataset (:class:`~bench.data.synthetic.Generator` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def class_names(self) -> tuple[str, ...]: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def render(self) -> Callable[[Batch], np.ndarray]: ...
+
 
 # Images rendered per vectorised batch: large enough to amortise numpy overhead, small
 # enough that the (B, H, W) temporaries stay in cache-friendly sizes. Fixed, so the
@@ -20,7 +31,7 @@ BATCH_IMAGES = 256
 
 
 def synthesize(
-    generator: "Generator",
+    generator: Renderer,
     *,
     samples_per_class: int,
     image_size: int,
@@ -93,7 +104,7 @@ def _check_knobs(**knobs) -> None:
             raise DataError(f"{knob} must be {rule}, got {value!r}")
 
 
-def _select_classes(generator: "Generator", classes: Sequence[str] | None) -> np.ndarray:
+def _select_classes(generator: Renderer, classes: Sequence[str] | None) -> np.ndarray:
     """Positions in ``generator.class_names`` of the requested classes, in the requested order."""
     names = generator.class_names
     if classes is None:

@@ -1,6 +1,6 @@
 """Where jobs run: in this process, in local worker processes, or on a Dask cluster.
 
-Every executor offers the same small interface to the coordinator (bench.engine.runner),
+Every executor offers the same small interface to the coordinator (bench.engine.coordinator),
 which decides which job goes to which *slot* (a place that runs one job at a time) and
 stores every outcome as it arrives; only the coordinator writes the results database.
 

@@ -36,6 +36,7 @@ from bench.engine.executors.task import (
 from bench.engine.identity import DEFAULT_THREADS, versions
 from bench.engine.provenance import hardware
 from bench.errors import BenchError
+from bench.store.states import JobKind
 
 CONNECT_TIMEOUT = 30  # seconds to reach the scheduler and see a first worker
 IDLE_TIMEOUT = 3600  # seconds before an idle job process on a Dask worker exits
@@ -138,7 +139,7 @@ def run_on_worker(task: Task, parent: bytes | None, *, max_jobs: int, threads: i
     task = replace(task, artifacts=str(cache))
     process = _job_process(threads, task.backend)
     outcome = process.finished(process.submit(task), task, max_jobs=max_jobs)
-    if task.kind != "stage" or outcome.error or outcome.fatal:
+    if task.kind != JobKind.STAGE or outcome.error or outcome.fatal:
         return outcome
     return replace(outcome, weights=Path(outcome.result[0]).read_bytes())
 

@@ -172,7 +172,7 @@ def _init_worker(coordinator: int) -> None:
 
 
 def _warm_up() -> None:
-    import bench.engine.execute  # noqa: F401  (Keras and TensorFlow: seconds to import)
+    import bench.engine.jobs  # noqa: F401  (Keras and TensorFlow: seconds to import)
 
 
 def _watch(coordinator: int) -> None:

@@ -21,7 +21,7 @@ class SerialExecutor:
     def __init__(self, *, suite: Suite, reuse: bool, threads: int | None = None):
         threads = threads or DEFAULT_THREADS
         _cap_threads(threads)
-        from bench.engine.execute import Worker
+        from bench.engine.jobs import Worker
         from bench.train.fit import ModelPool
         from bench.train.seeding import seed_process
 

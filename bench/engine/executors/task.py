@@ -21,11 +21,12 @@ from pathlib import Path
 from bench.config.spec import Suite
 from bench.engine.plan import FoldJob, StageJob
 from bench.errors import BenchError
+from bench.store.states import JobKind
 
 # The functions that run a job, looked up in the worker when the task runs.
 JOB_FUNCTIONS = {
-    "stage": "bench.engine.execute:run_stage_job",
-    "fold": "bench.engine.execute:run_fold_job",
+    JobKind.STAGE: "bench.engine.jobs:run_stage_job",
+    JobKind.FOLD: "bench.engine.jobs:run_fold_job",
 }
 _state = threading.local()  # the Worker of the suite being run
 
@@ -42,7 +43,7 @@ class Task:
     backend: str = "tensorflow"  # the Keras backend the job was planned for
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> JobKind:
         return job_kind(self.job)
 
 
@@ -61,11 +62,11 @@ class Outcome:
     weights: bytes | None = None  # a stage's weights file, when no directory is shared
     models_built: int = 0
     models_reused: int = 0
-    where: dict = field(default_factory=dict)  # host, pid and resident memory of the worker
+    process: dict = field(default_factory=dict)  # host, pid and resident memory of the worker
 
 
-def job_kind(job: StageJob | FoldJob) -> str:
-    return "stage" if isinstance(job, StageJob) else "fold"
+def job_kind(job: StageJob | FoldJob) -> JobKind:
+    return JobKind.STAGE if isinstance(job, StageJob) else JobKind.FOLD
 
 
 def make_task(job: StageJob | FoldJob, *, suite: Suite, reuse: bool, artifacts: str | None):
@@ -96,7 +97,7 @@ def lost(task: Task, *, error: str, detail: BaseException) -> Outcome:
 
 
 def execute_task(task: Task, worker) -> Outcome:
-    """Run one job with ``worker`` (a :class:`bench.engine.execute.Worker`)."""
+    """Run one job with ``worker`` (a :class:`bench.engine.jobs.Worker`)."""
     built, reused = worker.models_built, worker.models_reused
     started = time.time()
     try:
@@ -114,7 +115,7 @@ def execute_task(task: Task, worker) -> Outcome:
         result=result,
         models_built=worker.models_built - built,
         models_reused=worker.models_reused - reused,
-        where=_where(),
+        process=_process(),
         **failure,
     )
 
@@ -128,7 +129,7 @@ def _worker(task: Task):
     """This process's Worker for the task's suite, built once and kept between tasks."""
     key = (task.suite.hash, task.suite.profile, task.reuse, task.artifacts)
     if getattr(_state, "key", None) != key:
-        from bench.engine.execute import Worker
+        from bench.engine.jobs import Worker
         from bench.train.fit import ModelPool
         from bench.train.seeding import bound_gpu_memory, seed_process
 
@@ -145,7 +146,7 @@ def _function(name: str):
     return getattr(importlib.import_module(module), attribute)
 
 
-def _where() -> dict:
+def _process() -> dict:
     return {"host": socket.gethostname(), "pid": os.getpid(), "rss_mib": _resident_mib()}
 
 

@@ -154,5 +154,6 @@ def _inherit(context: FigureContext, directory: Path) -> None:
 
 
 def _draw_inherited(stem: str) -> FigureFile | str | None:
+    assert _inherited is not None, "a forked worker inherits the context"
     context, directory = _inherited
     return _draw(context, directory, stem)

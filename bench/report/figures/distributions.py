@@ -2,8 +2,8 @@
 
 Cells are in leaderboard order (best first) and coloured by strategy; at most
 :data:`MAX_CELLS` are drawn (the best ones), which the caption says. Boxes use every fold;
-at most :data:`MAX_POINTS` evenly spaced folds per cell are drawn as points (rasterised in
-the PDF), which keeps a store with thousands of repeats fast to draw. Point jitter is
+at most :data:`MAX_POINTS` evenly spaced folds per cell are drawn as points, which keeps a
+store with thousands of repeats fast to draw. Point jitter is
 deterministic, so the same store draws the same figure.
 """
 
@@ -67,10 +67,9 @@ def draw(cells: tuple[CellScores, ...], *, metric: str, groups: tuple) -> Figure
     )
     jitter = np.random.default_rng(0)
     for position, cell in zip(positions, cells, strict=True):
-        offsets = jitter.uniform(-0.18, 0.18, cell.values.size)
-        axes.scatter(
-            cell.values, position + offsets, s=9, color=colors[cell.group], alpha=0.8, zorder=3
-        )
+        points = _spread(cell.values)
+        offsets = jitter.uniform(-0.18, 0.18, points.size)
+        axes.scatter(points, position + offsets, s=9, color=colors[cell.group], alpha=0.8, zorder=3)
     axes.set_yticks(positions, [cell.label for cell in cells], fontsize="small")
     axes.set_xlabel(METRIC_LABELS.get(metric, metric))
     handles = [axes.scatter([], [], color=colors[g], label=g) for g in groups]

@@ -53,8 +53,8 @@ def roc_bands(
 def fold_curve(y_true: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, float] | None:
     """(TPR on GRID, AUC) of one fold; macro one-vs-rest for K > 2; None if undefined."""
     classes = [1] if proba.shape[1] == 2 else range(proba.shape[1])
-    per_class = [roc_points(y_true == k, proba[:, k]) for k in classes]
-    per_class = [points for points in per_class if points is not None]
+    curves = (roc_points(y_true == k, proba[:, k]) for k in classes)
+    per_class = [points for points in curves if points is not None]
     if not per_class:
         return None
     tprs = [np.interp(GRID, fpr, tpr) for fpr, tpr in per_class]

@@ -33,9 +33,10 @@ from bench.engine.progress import Progress, open_progress
 from bench.engine.provenance import provenance
 from bench.errors import BenchError
 from bench.metrics import predict_labels
-from bench.report.provenance import near_duplicate_line, skipped_lines
 from bench.report.stages import near_chance_warning, stage_accuracy
 from bench.store.db import PlanRow, Store
+from bench.store.findings import near_duplicate_line, skipped_lines
+from bench.store.states import JobKind, JobStatus, RunStatus
 from bench.store.trouble import explained
 
 
@@ -103,7 +104,7 @@ class RunOptions:
 
 
 @dataclass
-class _Run:
+class _RunState:
     """What recording outcomes needs, for the length of one run."""
 
     suite: Suite
@@ -127,13 +128,13 @@ def run_suite(suite: Suite, *, options: RunOptions = RunOptions()) -> RunSummary
 
 
 def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSummary:
-    suite, run_id, status = plan.suite, None, "done"
+    suite, run_id, status = plan.suite, None, RunStatus.DONE
     summary = RunSummary(near_duplicates=plan.near_duplicates, skipped_files=_skipped_files(plan))
     store.close_abandoned_runs()  # we hold the lock: a run still marked running was killed
     remove_stray_files(suite.artifacts_dir)  # temporary files of writes a kill interrupted
     try:
         with open_executor(options.executor, suite=suite, reuse=options.reuse) as executor:
-            where = {
+            record = {
                 **_provenance(suite, executor),
                 "near_duplicates": plan.near_duplicates,
                 "skipped_files": summary.skipped_files,
@@ -142,16 +143,16 @@ def _run(plan: Plan, store: Store, options: RunOptions, started: float) -> RunSu
                 suite=suite.name,
                 suite_hash=suite.hash,
                 profile=suite.profile,
-                command=where["command"],
-                provenance=where,
+                command=record["command"],
+                provenance=record,
             )
             store.record_plan(suite_hash=suite.hash, profile=suite.profile, rows=plan_rows(plan))
             _record_folds(store, plan)
             _execute(plan, store, run_id, summary, options, executor)
     except KeyboardInterrupt:
-        summary.interrupted, status = True, "interrupted"
+        summary.interrupted, status = True, RunStatus.INTERRUPTED
     except BaseException:
-        status = "failed"
+        status = RunStatus.FAILED
         raise
     finally:
         if run_id is not None:
@@ -186,11 +187,11 @@ def _provenance(suite: Suite, executor: Executor) -> dict:
 
 
 def plan_rows(plan: Plan) -> list[PlanRow]:
-    rows = [PlanRow(job=j.hash, kind="stage", label=j.label) for j in plan.stage_jobs]
+    rows = [PlanRow(job=j.hash, kind=JobKind.STAGE, label=j.label) for j in plan.stage_jobs]
     rows += [
         PlanRow(
             job=j.hash,
-            kind="fold",
+            kind=JobKind.FOLD,
             label=j.label,
             cell=j.cell.id,
             factors=dict(j.cell.factors),
@@ -242,7 +243,7 @@ def _execute(
     stages, unavailable = _pending_stages(plan, folds, statuses, options, summary)
     runnable, blocked = _split_blocked([*stages, *folds], unavailable)
     progress = open_progress([*stages, *folds], enabled=options.progress, verbose=options.verbose)
-    run = _Run(
+    run = _RunState(
         suite=plan.suite,
         store=store,
         run_id=run_id,
@@ -269,7 +270,7 @@ def _adopt_stages(plan: Plan, store: Store, run_id: int, statuses: dict) -> None
     suite, or by a run killed between writing the file and storing the job) as done."""
     directory = plan.suite.artifacts_dir
     for job in plan.stage_jobs:
-        if statuses.get(job.hash) != "done" and is_complete(directory, job.hash):
+        if statuses.get(job.hash) != JobStatus.DONE and is_complete(directory, job.hash):
             store.record_stage(
                 job=job.hash,
                 label=job.label,
@@ -279,16 +280,16 @@ def _adopt_stages(plan: Plan, store: Store, run_id: int, statuses: dict) -> None
                 history=load_history(directory, job.hash),
                 inputs=job.inputs,
             )
-            statuses[job.hash] = "done"
+            statuses[job.hash] = JobStatus.DONE
 
 
 def _pending_folds(jobs, statuses: dict, options: RunOptions, summary: RunSummary) -> list:
     pending = []
     for job in jobs:
         status = statuses.get(job.hash)
-        if status == "done":
+        if status == JobStatus.DONE:
             summary.folds_stored += 1
-        elif status == "failed" and not options.retry_failed:
+        elif status == JobStatus.FAILED and not options.retry_failed:
             summary.failed.append((job.label, "failed in an earlier run"))
         else:
             pending.append(job)
@@ -303,7 +304,8 @@ def _pending_stages(
     kept = {
         job.hash
         for job in plan.stage_jobs
-        if statuses.get(job.hash) == "done" and is_complete(plan.suite.artifacts_dir, job.hash)
+        if statuses.get(job.hash) == JobStatus.DONE
+        and is_complete(plan.suite.artifacts_dir, job.hash)
     }
     needed = {job.parent for job in folds if job.parent}
     for job in reversed(plan.stage_jobs):  # children before parents
@@ -312,10 +314,10 @@ def _pending_stages(
     pending, unavailable = [], set()
     for job in plan.stage_jobs:
         status = statuses.get(job.hash)
-        if status == "failed" and not options.retry_failed:
+        if status == JobStatus.FAILED and not options.retry_failed:
             summary.failed.append((job.label, "failed in an earlier run"))
             unavailable.add(job.hash)
-        elif status == "done" and (job.hash in kept or job.hash not in needed):
+        elif status == JobStatus.DONE and (job.hash in kept or job.hash not in needed):
             summary.stages_reused += 1
         elif job.hash in needed:
             pending.append(job)
@@ -334,7 +336,7 @@ def _split_blocked(jobs: list, unavailable: set[str]) -> tuple[list, list]:
     return runnable, blocked
 
 
-def _dispatch(run: _Run, schedule: Schedule, executor: Executor) -> None:
+def _dispatch(run: _RunState, schedule: Schedule, executor: Executor) -> None:
     """Keep every free slot busy with a ready job; store each outcome as it arrives."""
     running: dict[str, StageJob | FoldJob] = {}
     while True:
@@ -356,11 +358,11 @@ def _dispatch(run: _Run, schedule: Schedule, executor: Executor) -> None:
             _block(run, schedule.finished(job, ok=ok))
 
 
-def _task(run: _Run, job: StageJob | FoldJob, executor: Executor):
+def _task(run: _RunState, job: StageJob | FoldJob, executor: Executor):
     return make_task(job, suite=run.suite, reuse=run.options.reuse, artifacts=executor.artifacts)
 
 
-def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
+def _record(run: _RunState, job: StageJob | FoldJob, outcome: Outcome) -> bool:
     """Store one outcome (a transaction per job); True when the job succeeded."""
     if outcome.fatal is not None:
         raise outcome.fatal
@@ -392,7 +394,7 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
             label=job.label,
             run_id=run.run_id,
             started=outcome.started,
-            info=outcome.where,
+            process=outcome.process,
             inputs=job.inputs,
         )
         run.summary.folds_trained += 1
@@ -402,7 +404,7 @@ def _record(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> bool:
     return True
 
 
-def _fail(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> None:
+def _fail(run: _RunState, job: StageJob | FoldJob, outcome: Outcome) -> None:
     run.store.record_failure(
         job=job.hash,
         kind=outcome.kind,
@@ -418,7 +420,7 @@ def _fail(run: _Run, job: StageJob | FoldJob, outcome: Outcome) -> None:
         raise BenchError(f"job {job.label} failed ({outcome.error}); stopping (--fail-fast)")
 
 
-def _block(run: _Run, jobs: list) -> None:
+def _block(run: _RunState, jobs: list) -> None:
     """Jobs that cannot run because the shared stage they start from failed."""
     for job in jobs:
         run.summary.failed.append((job.label, f"shared stage {job.parent} failed"))

@@ -16,11 +16,14 @@ import numpy as np
 
 from bench.config.axes import cell_suite
 from bench.config.spec import Cell, StageSpec, Suite, TuningSpec
+from bench.config.trainable import ALL
 from bench.data.sources import load_dataset
 from bench.data.splits import holdout, inner_folds
+from bench.data.synthetic import ImageSet
 from bench.engine import tuning
 from bench.engine.artifacts import load_weights, save_stage
-from bench.engine.plan import FoldJob, Hyper, StageJob, stage_classes
+from bench.engine.catalog import stage_classes
+from bench.engine.plan import FoldJob, StageJob, TrainingSettings
 from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
 from bench.models.build import backbone_weights
@@ -70,7 +73,7 @@ class Worker:
 
     def cost(self, model, key: ModelKey) -> dict[str, float]:
         """The model's parameters, FLOPs and latency, measured once per architecture here."""
-        architecture = replace(key, trainable="", optimizer="", optimizer_options=())
+        architecture = replace(key, trainable=ALL, optimizer="", optimizer_options=())
         if architecture not in self._costs:
             self._costs[architecture] = model_cost(model, image_size=key.image_size)
         return self._costs[architecture]
@@ -291,12 +294,16 @@ def _stage_data(
     return (xs[0] if len(xs) == 1 else Stacked(xs)), np.concatenate(ys), np.concatenate(groups)
 
 
+def _loaded(suite: Suite, names) -> dict[str, ImageSet]:
+    return {name: load_dataset(suite.datasets[name], image_size=suite.image_size) for name in names}
+
+
 def _fit_spec(
     suite: Suite,
     backbone: str,
     options: tuple,
     stage: StageSpec,
-    hyper: Hyper,
+    hyper: TrainingSettings,
     *,
     weights: str,
     seed: int,
@@ -308,7 +315,7 @@ def _fit_spec(
         backbone=backbone,
         options=options,
         image_size=suite.image_size,
-        n_classes=len(stage_classes(suite, stage)),
+        n_classes=len(stage_classes(stage, _loaded(suite, stage.data))),
         head=stage.head,
         trainable=stage.trainable,
         optimizer=hyper.optimizer,

@@ -123,6 +123,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         backbones=raw.get("backbones", {}),
         optimizers=raw.get("optimizers", {}),
         augment_default="augmentation" in raw,
+        tuned="tuning" in raw,
         file=file,
     )
     return Suite(
@@ -137,7 +138,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         base=_base(raw.get("base", {}), datasets, file=file),
         train=train,
         protocol=ProtocolSpec(**raw.get("protocol", {})),
-        report=_report(raw.get("report", {})),
+        report=_report(raw.get("report", {}), factors=factors, file=file),
         cells=cells,
         factors=factors,
         optimizers={k: tuple(sorted(v.items())) for k, v in raw.get("optimizers", {}).items()},
@@ -319,11 +320,28 @@ def _param(name: str, spec: dict, *, file: str) -> ParamSpec:
     return ParamSpec(name=name, kind=kind, low=low, high=high, log=spec.get("log", False))
 
 
-def _report(table: dict) -> ReportSpec:
+def _report(table: dict, *, factors: tuple[str, ...], file: str) -> ReportSpec:
     fields = dict(table)
     if "metrics" in fields:
         fields["metrics"] = tuple(fields["metrics"])
+    if "heatmap" in fields:
+        fields["heatmap"] = _heatmap_axes(fields["heatmap"], factors, file=file)
     return ReportSpec(**fields)
+
+
+def _heatmap_axes(axes: list, factors: tuple[str, ...], *, file: str) -> tuple[str, str]:
+    if len(axes) != 2 or axes[0] == axes[1]:
+        raise ConfigError(
+            f"{file}: 'report.heatmap' must name two different grid axes (rows, columns), "
+            f'e.g. ["train.learning_rate", "train.epochs"]; got {axes}'
+        )
+    for axis in axes:
+        if axis not in factors:
+            raise ConfigError(
+                f"{file}: 'report.heatmap' names '{axis}', which is not an axis of the grid"
+                f"{schema.suggest(axis, factors)} (axes: {', '.join(factors)})"
+            )
+    return tuple(axes)
 
 
 def _regression(table: dict | None, *, file: str) -> RegressionSpec | None:

@@ -168,6 +168,7 @@ class ReportSpec:
     metrics: tuple[str, ...] = ("accuracy", "precision", "recall", "specificity", "f1", "auc")
     sort: str = "auc"
     baseline: str | None = None
+    heatmap: tuple[str, ...] = ()  # two axes (rows, columns) of the axis heatmap; () automatic
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ class Cell:
     strategy: StrategySpec
     augment: bool = False  # apply [augmentation] to the target stages' training batches
     fraction: float = 1.0  # share of the labelled training patients used (learning curves)
+    settings: tuple[tuple[str, Any], ...] = ()  # setting axes: ("train.epochs", 10), ...
 
     @property
     def id(self) -> str:

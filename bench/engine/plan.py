@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bench.config.axes import cell_suite
 from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
 from bench.data.splits import Fold, check_splittable, make_folds, subsample
 from bench.engine.catalog import Catalog, DataEntry, read_catalog, stage_classes
@@ -49,6 +50,7 @@ class StageJob:
     parent: str | None  # hash of the StageJob it starts from
     weights: str  # where the backbone starts when there is no parent
     seed: int
+    image_size: int
     inputs: dict = field(default_factory=dict, compare=False, repr=False)  # what the hash covers
 
     @property
@@ -144,7 +146,16 @@ def _plan(suite: Suite, catalog: Catalog, *, share_stages: bool, threads: int) -
                     suite, catalog, cell, stage_jobs, env, scope
                 )
             fold_jobs.append(
-                _fold_job(suite, catalog, cell, fold, target_stages, parent, weights, env)
+                _fold_job(
+                    cell_suite(suite, cell),
+                    catalog,
+                    cell,
+                    fold,
+                    target_stages,
+                    parent,
+                    weights,
+                    env,
+                )
             )
     _check_inner_folds(suite, fold_jobs, target)
     _guard_leakage(suite, catalog, stage_jobs.values())
@@ -158,10 +169,10 @@ def _plan(suite: Suite, catalog: Catalog, *, share_stages: bool, threads: int) -
 
 def _check_inner_folds(suite: Suite, jobs: list, target: DataEntry) -> None:
     """Inner k-fold tuning needs k patients of every class in every outer training set."""
-    k = suite.tuning.inner_folds if suite.tuning is not None else 1
-    if k < 2:
-        return
     for job in jobs:
+        k = cell_suite(suite, job.cell).tuning.inner_folds if suite.tuning is not None else 1
+        if k < 2:
+            continue
         train = np.concatenate([job.fold.train, job.fold.val])
         for index, name in enumerate(target.class_names):
             patients = len(np.unique(target.groups[train][target.labels[train] == index]))
@@ -212,7 +223,9 @@ class LeakageWarning(UserWarning):
 def _check_cells(suite: Suite, catalog: Catalog) -> None:
     for cell in suite.cells:
         check_backbone(
-            cell.backbone, image_size=suite.image_size, options=dict(cell.backbone_options)
+            cell.backbone,
+            image_size=cell_suite(suite, cell).image_size,
+            options=dict(cell.backbone_options),
         )
         check_optimizer(cell.optimizer, options=dict(cell.optimizer_options))
         for stage in cell.strategy.stages:
@@ -239,10 +252,12 @@ def _shared_stages(
     """Register the cell's fold-independent stages; return where target stages start.
 
     A non-empty ``scope`` makes the stages private to it (used only to measure what sharing
-    saves: ``bench run --no-reuse`` retrains them for every fold).
+    saves: ``bench run --no-reuse`` retrains them for every fold). Shared stages see the
+    cell's setting axes except the target-only ones (bench/config/axes.py).
     """
+    shared = cell_suite(suite, cell, shared=True)
     parent, weights = (
-        _base(suite, catalog, cell, jobs, env, scope)
+        _base(shared, catalog, cell, jobs, env, scope)
         if cell.strategy.init == "base"
         else (None, "none")
     )
@@ -255,12 +270,12 @@ def _shared_stages(
         )
     for stage in stages[:first_target]:
         job = _stage_job(
-            suite,
+            shared,
             catalog,
             cell.backbone,
             cell.backbone_options,
             stage,
-            stage_settings(suite, cell, stage),
+            stage_settings(shared, cell, stage),
             parent,
             weights,
             env,
@@ -268,7 +283,8 @@ def _shared_stages(
         )
         jobs.setdefault(job.hash, job)
         parent = job.hash
-    resolved = tuple((s, stage_settings(suite, cell, s)) for s in stages[first_target:])
+    own = cell_suite(suite, cell)
+    resolved = tuple((s, stage_settings(own, cell, s)) for s in stages[first_target:])
     return parent, weights, resolved
 
 
@@ -330,7 +346,7 @@ def _stage_job(
         "suite.image_size": suite.image_size,
         "stage": stage,
         "training": hyper,
-        **_data(catalog, stage.data),
+        **_data(suite, catalog, stage.data),
         "protocol.validation": suite.protocol.validation,
         "start": parent or weights_identity(weights),
         "suite.seed": suite.seed,
@@ -346,6 +362,7 @@ def _stage_job(
         parent=parent,
         weights=weights,
         seed=seed,
+        image_size=suite.image_size,
         inputs=inputs,
     )
 
@@ -372,7 +389,7 @@ def _fold_job(
             f"backbones.{cell.backbone}": dict(cell.backbone_options),
             "suite.image_size": suite.image_size,
             "stages": [{"stage": stage, "training": hyper} for stage, hyper in stages],
-            **_data(catalog, (suite.target,)),
+            **_data(suite, catalog, (suite.target,)),
             "protocol.folds": suite.protocol.folds,
             "protocol.validation": suite.protocol.validation,
             "split": content_hash(split),
@@ -399,9 +416,9 @@ def _fold_job(
     )
 
 
-def _data(catalog: Catalog, names: Iterable[str]) -> dict[str, str]:
-    """The fingerprint of each dataset a job reads, under its suite key."""
-    return {f"datasets.{name}": catalog[name].fingerprint for name in names}
+def _data(suite: Suite, catalog: Catalog, names: Iterable[str]) -> dict[str, str]:
+    """The fingerprint of each dataset a job reads at its image size, under its suite key."""
+    return {f"datasets.{name}": catalog[name].fingerprint_at(suite.image_size) for name in names}
 
 
 def _canonical(inputs: dict) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 
+from bench.config.axes import cell_suite
 from bench.config.spec import AugmentSpec, Cell, StageSpec, Suite
 from bench.engine.plan import TrainingSettings, pretrain_stage, stage_settings
 from bench.models.registry import (
@@ -78,12 +79,14 @@ def augmentation_transforms(spec: AugmentSpec | None) -> list[str]:
 
 def _cell(suite: Suite, cell: Cell) -> dict:
     stages = []
+    shared, own = cell_suite(suite, cell, shared=True), cell_suite(suite, cell)
     if cell.strategy.init == "base" and suite.base.pretrain is not None:
-        stage, hyper = pretrain_stage(suite)
-        stages.append(_stage(suite, cell, stage, hyper, target=False))
+        stage, hyper = pretrain_stage(shared)
+        stages.append(_stage(shared, cell, stage, hyper, target=False))
     for stage in cell.strategy.stages:
         target = suite.target in stage.data
-        stages.append(_stage(suite, cell, stage, stage_settings(suite, cell, stage), target=target))
+        seen = own if target else shared  # the settings this stage's jobs are planned with
+        stages.append(_stage(seen, cell, stage, stage_settings(seen, cell, stage), target=target))
     return {
         "id": cell.id,
         "factors": dict(cell.factors),

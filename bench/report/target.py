@@ -52,6 +52,7 @@ class ReportTarget:
     classes: tuple[str, ...] | None = None
     base_cells: frozenset[str] | None = None
     protocol_check: ProtocolCheck | None = None
+    heatmap: tuple[str, ...] = ()  # rows and columns of the axis heatmap; () automatic
 
 
 def resolve_target(argument: str, *, profile: str | None = None) -> ReportTarget:
@@ -93,4 +94,5 @@ def target_from_suite(suite: Suite) -> ReportTarget:
         ),
         classes=tuple(classes) if classes else None,
         base_cells=frozenset(c.id for c in suite.cells if c.strategy.init == "base"),
+        heatmap=suite.report.heatmap,
     )

@@ -73,6 +73,7 @@ def write_report(
         board=analysis.board,
         baseline=analysis.comparisons.baseline,
         classes=target.classes,
+        heatmap=target.heatmap,
     )
     figures = draw_figures(context, out / "figures")
     _remove_stale_figures(out / "figures", figures)

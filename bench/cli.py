@@ -116,19 +116,35 @@ def _parser() -> argparse.ArgumentParser:
 def _compare_parser(commands) -> None:
     sub = commands.add_parser(
         "compare",
-        help="test each level of a factor against a baseline level",
+        help="test each level of a factor against a baseline level, or each cell against a "
+        "published table",
         description="Compare each level of FACTOR with BASELINE over cells matched on the other "
-        "factors; p-values adjusted across the comparisons.",
+        "factors; p-values adjusted across the comparisons. With --published NAME instead: "
+        "test each cell's fold scores against the value of the imported table NAME (TOST at "
+        "--margin) and say per cell: reproduced, differs or inconclusive.",
     )
     sub.add_argument(
         "suite",
         help="suite TOML file, or the name of a results folder (e.g. one made by `bench import`)",
     )
     sub.add_argument(
-        "--metric", required=True, type=metric_name, help="metric to compare, e.g. auc"
+        "--metric",
+        type=metric_name,
+        help="metric to compare, e.g. auc (with --published, default: every metric both hold)",
     )
-    sub.add_argument("--factor", required=True, help="grid axis, e.g. strategy")
-    sub.add_argument("--baseline", required=True, help="level compared against, e.g. scratch")
+    sub.add_argument("--factor", help="grid axis, e.g. strategy")
+    sub.add_argument("--baseline", help="level compared against, e.g. scratch")
+    sub.add_argument(
+        "--published",
+        metavar="NAME",
+        help="instead: test each cell against the table imported as NAME (`bench import`)",
+    )
+    sub.add_argument(
+        "--margin",
+        type=Bounded(float, Range(0, open_low=True)),
+        help="with --published: the equivalence margin in the metric's units, e.g. 0.02 "
+        "(default: [report] margin of the suite)",
+    )
     sub.add_argument(
         "--test",
         default="report",
@@ -604,6 +620,17 @@ def _compare(args) -> int:
     from bench import stats
     from bench.store.scores import scores_for
 
+    if args.published:
+        return _compare_published(args)
+    needed = {"--metric": args.metric, "--factor": args.factor, "--baseline": args.baseline}
+    missing = [option for option, value in needed.items() if value is None]
+    if missing:
+        raise BenchError(
+            f"bench compare: give {', '.join(missing)} (or --published NAME to test each cell "
+            "against a published table)"
+        )
+    if args.margin is not None:
+        raise BenchError("--margin is the equivalence margin of --published; drop it")
     scores = scores_for(args.suite, profile=args.profile)
     if args.test == "report":
         rows = _report_comparisons(scores, args)
@@ -624,6 +651,41 @@ def _compare(args) -> int:
         "json": stats.comparisons_to_json,
     }[args.format]
     print(render(rows))
+    return 0
+
+
+def _compare_published(args) -> int:
+    """Verdicts of the suite's cells against an imported table, the procedure on stderr."""
+    from bench import stats
+    from bench.report.reproduction import procedure, summary, verdicts_against
+    from bench.report.target import resolve_target
+    from bench.store.scores import scores_for
+
+    extra = [name for name in ("factor", "baseline") if getattr(args, name) is not None]
+    extra += [
+        name
+        for name, default in (("test", "report"), ("adjust", "holm"))
+        if getattr(args, name) != default
+    ]
+    if extra:
+        options = ", ".join(f"--{name}" for name in extra)
+        raise BenchError(f"--published tests each cell against the table; drop {options}")
+    result = verdicts_against(
+        resolve_target(args.suite, profile=args.profile),
+        scores_for(args.suite, profile=args.profile),
+        published=args.published,
+        margin=args.margin,
+        metrics=[args.metric] if args.metric else None,
+    )
+    print(f"test: {procedure(result)}", file=sys.stderr)
+    for line in summary(result):
+        print(line, file=sys.stderr)
+    render = {
+        "markdown": stats.reproductions_to_markdown,
+        "csv": stats.reproductions_to_csv,
+        "json": stats.reproductions_to_json,
+    }[args.format]
+    print(render(result))
     return 0
 
 

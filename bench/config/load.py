@@ -20,6 +20,7 @@ from bench.config.spec import (
     RegressionSpec,
     ReportSpec,
     Suite,
+    TrackingSpec,
     TrainSpec,
     TuningSpec,
 )
@@ -65,7 +66,8 @@ def apply_profile(raw: dict, profile: str | None, *, file: str) -> dict:
 
 def suite_hash(raw: dict) -> str:
     """Content hash of what determines results (not report settings or other profiles)."""
-    relevant = {k: v for k, v in raw.items() if k not in ("profiles", "report", "regression")}
+    ignored = ("profiles", "report", "regression", "tracking")
+    relevant = {k: v for k, v in raw.items() if k not in ignored}
     relevant["suite"] = {k: v for k, v in raw.get("suite", {}).items() if k != "description"}
     text = json.dumps(relevant, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -146,6 +148,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         reports_dir=Path(suite.get("reports", "reports")),
         regression=_regression(raw.get("regression"), file=file),
         backend=suite.get("backend"),
+        tracking=TrackingSpec(**raw.get("tracking", {})),
     )
 
 

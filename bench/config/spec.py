@@ -151,6 +151,15 @@ class ReportSpec:
     metrics: tuple[str, ...] = ("accuracy", "precision", "recall", "specificity", "f1", "auc")
     sort: str = "auc"
     baseline: str | None = None
+    published: str | None = None  # an imported table the report tests the cells against
+    margin: float | None = None  # equivalence margin of those tests, in the metric's units
+
+
+@dataclass(frozen=True)
+class TrackingSpec:
+    """``[tracking]``: where ``bench run`` logs each fold as it finishes (None: nowhere)."""
+
+    mlflow: str | None = None  # an MLflow tracking URI
 
 
 @dataclass(frozen=True)
@@ -211,6 +220,7 @@ class Suite:
     reports_dir: Path = field(default=Path("reports"))
     regression: RegressionSpec | None = None  # None: the suite declares no [regression]
     backend: str | None = None  # [suite] backend; None: --backend or KERAS_BACKEND decides
+    tracking: TrackingSpec = TrackingSpec()
 
     @property
     def store_path(self) -> Path:

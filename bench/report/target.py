@@ -21,7 +21,8 @@ class ReportTarget:
 
     ``suite_hash``/``profile`` None: the latest run in the store. ``base_cells`` are the
     cells whose strategy starts from base weights (they reuse the shared stage jobs);
-    ``classes`` name the target's class indices; ``hint`` tells how to make missing results.
+    ``classes`` name the target's class indices; ``hint`` tells how to make missing results;
+    ``published``/``margin``: the imported table the report tests the cells against.
     """
 
     name: str
@@ -38,6 +39,8 @@ class ReportTarget:
     protocol: str | None = None
     classes: tuple[str, ...] | None = None
     base_cells: frozenset[str] | None = None
+    published: str | None = None  # the imported table the cells are tested against
+    margin: float | None = None  # the equivalence margin of those tests
 
 
 def resolve_target(argument: str, *, profile: str | None = None) -> ReportTarget:
@@ -73,6 +76,8 @@ def target_from_suite(suite: Suite) -> ReportTarget:
         metrics=tuple(suite.report.metrics),
         sort=suite.report.sort,
         baseline=suite.report.baseline,
+        published=suite.report.published,
+        margin=suite.report.margin,
         protocol=(
             f"{protocol.folds}-fold stratified group CV × {protocol.repeats} repeat(s); inner "
             f"validation {protocol.validation:g}; threshold {protocol.threshold}"

@@ -718,7 +718,8 @@ def _import(args) -> int:
     path, count = import_csv(args.csv, suite=args.suite)
     print(
         f"imported {count} rows into {path}; compare with "
-        f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`"
+        f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`, or test a "
+        f"reproduction against it with `bench compare SUITE --published {args.suite}`"
     )
     return 0
 

@@ -36,7 +36,7 @@ def verdicts_against(
     margin = margin if margin is not None else target.margin
     if margin is None:
         raise BenchError(
-            f"--published {name}: no equivalence margin; pass --margin (e.g. 0.02) or set "
+            f"published table {name!r}: no equivalence margin; pass --margin (e.g. 0.02) or set "
             "[report] margin in the suite"
         )
     table = published_scores(name)
@@ -59,7 +59,7 @@ def procedure(result: Reproductions) -> str:
 def summary(result: Reproductions) -> list[str]:
     """The counts of each verdict, and the published cells the reproduction has not run."""
     counts = ", ".join(f"{n} {verdict}" for verdict, n in result.counts().items())
-    lines = [f"{len(result.rows)} published cell × metric values: {counts}"]
+    lines = [f"{len(result.rows)} verdicts (published cell × metric): {counts}"]
     if result.not_reproduced:
         missing = ", ".join(result.not_reproduced)
         lines.append(f"published cells not in the reproduction: {missing}")

@@ -78,7 +78,7 @@ def published_scores(name: str, *, results: Path = Path("results")):
     if name not in available:
         listed = ", ".join(available) or "none"
         raise BenchError(
-            f"--published {name}: no imported table of that name in {results}/ (imported: "
+            f"published table {name!r}: no imported table of that name in {results}/ (imported: "
             f"{listed}); import one with `bench import FILE.csv --suite {name}`"
         )
     store = Store(results / name / "bench.sqlite")

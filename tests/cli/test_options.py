@@ -31,6 +31,7 @@ FREE = {
     "--results",
     "--backend",
     "--uri",
+    "--published",
 }
 
 

@@ -358,6 +358,12 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
             help="plan and say per job what is stored, stale (and why) or to train; train nothing",
         )
         _add_execution(sub)
+        sub.add_argument(
+            "--mlflow",
+            metavar="URI",
+            help="log each fold to the MLflow tracking server at URI as it finishes "
+            "(default: [tracking] mlflow of the suite); needs the mlflow extra",
+        )
     return sub
 
 
@@ -452,24 +458,38 @@ def _run(args) -> int:
             f"{suite.protocol.repeats} repeat(s)",
             file=sys.stderr,
         )
-    summary = api.run(
-        suite,
-        jobs=args.jobs,
-        executor=args.executor,
-        threads=args.threads,
-        scheduler=args.scheduler,
-        max_jobs_per_worker=args.max_jobs_per_worker,
-        retry_failed=args.retry_failed,
-        fail_fast=args.fail_fast,
-        reuse=not args.no_reuse,
-        progress=not args.quiet,
-        verbose=args.verbose,
-        wait=args.wait,
-    )
+    with _tracking(suite, args.mlflow) as on_fold:
+        summary = api.run(
+            suite,
+            jobs=args.jobs,
+            executor=args.executor,
+            threads=args.threads,
+            scheduler=args.scheduler,
+            max_jobs_per_worker=args.max_jobs_per_worker,
+            retry_failed=args.retry_failed,
+            fail_fast=args.fail_fast,
+            reuse=not args.no_reuse,
+            progress=not args.quiet,
+            verbose=args.verbose,
+            wait=args.wait,
+            on_fold=on_fold,
+        )
     for line in summary.lines():
         print(line)
     print(f"results: {suite.store_path}")
     return 130 if summary.interrupted else (1 if summary.failed else 0)
+
+
+def _tracking(suite, uri: str | None):
+    """The live MLflow log of `--mlflow URI` or [tracking] mlflow, or nothing."""
+    import contextlib
+
+    uri = uri or suite.tracking.mlflow
+    if uri is None:
+        return contextlib.nullcontext()
+    from bench.tracking.mlflow_runs import LiveLog
+
+    return LiveLog(suite, uri)
 
 
 def _dry_run(suite, *, threads: int | None) -> int:

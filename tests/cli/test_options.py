@@ -32,6 +32,7 @@ FREE = {
     "--backend",
     "--uri",
     "--published",
+    "--mlflow",
 }
 
 

@@ -41,6 +41,7 @@ PARENT = "mlflow.parentRunId"
 _BATCH = 1000  # MLflow takes at most 1000 metrics per log_batch call
 _FOLD_PARAMS = ("repeat", "fold", "n_train", "n_test", "threshold")
 _NOT_METRICS = {"job", "cell", *_FOLD_PARAMS}
+LIVE_HTTP = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,10 @@ class LiveLog:
         self._guard(lambda: self._log(record))
 
     def _open(self) -> None:
+        # Training waits while a fold is logged: give up on a lost server in seconds, not
+        # the minutes of MLflow's default retries (the environment may still say otherwise).
+        for name, value in LIVE_HTTP.items():
+            os.environ.setdefault(name, value)
         self.client = _client(self.uri)
         self.experiment = _experiment(self.client, self.suite.name, self.uri)
         self.parents, self.children, _ = _existing(self.client, self.experiment, self.key)

@@ -154,6 +154,7 @@ def test_the_report_section_when_the_suite_names_the_table(results):
     from bench.report.document import build_document
     from bench.report.figures import FigureSet
     from bench.report.inputs import load_inputs
+    from bench.report.markdown_report import markdown_document
     from bench.report.target import resolve_target
     from bench.report.write import ReportRequest, analyse
 
@@ -169,3 +170,19 @@ def test_the_report_section_when_the_suite_names_the_table(results):
     (table,) = section.tables
     verdicts = {row[1].text: row[-1].text for row in table.rows}
     assert verdicts[REPRODUCED] == "reproduced" and verdicts[DIFFERENT] == "differs"
+    markdown = markdown_document(document)
+    assert "Reproduction of ayana2022-table1" in markdown
+    assert "1 reproduced, 1 differs, 1 inconclusive" in markdown
+
+
+def test_the_report_says_why_when_the_table_is_missing(results):
+    from bench.report.inputs import load_inputs
+    from bench.report.target import resolve_target
+    from bench.report.write import ReportRequest, analyse
+
+    target = dataclasses.replace(resolve_target("repro"), published="other", margin=0.02)
+    inputs = load_inputs(target.store_path, suite_hash=None, profile=None)
+    analysis = analyse(target, inputs, request=ReportRequest(metrics=("accuracy",)))
+    assert analysis.reproduction.startswith(
+        "No verdicts against other: published table 'other': no imported table of that name"
+    )

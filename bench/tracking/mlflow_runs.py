@@ -127,8 +127,7 @@ class LiveLog:
         return self
 
     def __exit__(self, kind, value, traceback) -> bool:
-        status = "FINISHED" if kind is None else "KILLED"
-        self._guard(lambda: [self.client.set_terminated(r, status) for r in self.touched])
+        self._guard(lambda: self._end("FINISHED" if kind is None else "KILLED"))
         return False
 
     def __call__(self, record: FoldRecord) -> None:
@@ -143,6 +142,10 @@ class LiveLog:
         self.experiment = _experiment(self.client, self.suite.name, self.uri)
         self.parents, self.children, _ = _existing(self.client, self.experiment, self.key)
         self.settings = _settings(self.suite)
+
+    def _end(self, status: str) -> None:
+        for run in self.touched:
+            self.client.set_terminated(run, status)
 
     def _log(self, record: FoldRecord) -> None:
         if record.job in self.children:

@@ -18,6 +18,7 @@ from bench.config.spec import (
     RegressionSpec,
     ReportSpec,
     Suite,
+    TrackingSpec,
     TrainSpec,
     TuningSpec,
 )
@@ -64,9 +65,9 @@ def apply_profile(raw: dict, profile: str | None, *, file: str) -> dict:
 
 
 def suite_hash(raw: dict) -> str:
-    """Content hash of what determines results (not report settings, other profiles, or the
-    protocol card and deviations the suite declares)."""
-    ignored = ("profiles", "report", "regression", "deviations")
+    """Content hash of what determines results (not report settings, other profiles, the
+    tracking server, or the protocol card and deviations the suite declares)."""
+    ignored = ("profiles", "report", "regression", "deviations", "tracking")
     relevant = {k: v for k, v in raw.items() if k not in ignored}
     relevant["suite"] = {
         k: v for k, v in raw.get("suite", {}).items() if k not in ("description", "protocol")
@@ -152,6 +153,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         backend=suite.get("backend"),
         card=_card(suite.get("protocol"), file=file),
         deviations=tuple(raw.get("deviations", {}).items()),
+        tracking=TrackingSpec(**raw.get("tracking", {})),
     )
 
 

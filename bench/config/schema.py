@@ -176,6 +176,13 @@ NAME = Field(str, Pattern(r"(?s).*\S.*", "a non-empty string"))
 TEXT = Field(str, ANY)
 BOOL = Field(bool)
 POSITIVE = Field(float, Range(0, open_low=True))
+TRACKING_URI = Field(
+    str,
+    Pattern(
+        r"[A-Za-z][A-Za-z0-9+.-]*:\S+",
+        "a tracking URI such as file:./mlruns, sqlite:///mlflow.db or http://host:5000",
+    ),
+)
 NON_NEGATIVE = Field(float, Range(0))
 COUNT = Field(int, Range(1))
 SEED = Field(int, Range(0))
@@ -346,6 +353,8 @@ SCHEMA = {
         "sort": METRIC,
         "baseline": NAME,
         "heatmap": ListOf(NAME),  # two grid axes; checked against the grid in load.py
+        "published": NAME,
+        "margin": POSITIVE,
     },
     "regression": {
         "margins": Map(POSITIVE),
@@ -353,6 +362,7 @@ SCHEMA = {
         "runtime_tolerance": Field(float, Range(1)),
     },
     "deviations": Map(NAME),  # setting -> why this suite departs from its protocol card
+    "tracking": {"mlflow": TRACKING_URI},
     "profiles": Map(Map(Any)),  # checked against the rest of the schema, see check()
 }
 PROFILE = {key: shape for key, shape in SCHEMA.items() if key != "profiles"}

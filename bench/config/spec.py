@@ -169,6 +169,15 @@ class ReportSpec:
     sort: str = "auc"
     baseline: str | None = None
     heatmap: tuple[str, ...] = ()  # two axes (rows, columns) of the axis heatmap; () automatic
+    published: str | None = None  # an imported table the report tests the cells against
+    margin: float | None = None  # equivalence margin of those tests, in the metric's units
+
+
+@dataclass(frozen=True)
+class TrackingSpec:
+    """``[tracking]``: where ``bench run`` logs each fold as it finishes (None: nowhere)."""
+
+    mlflow: str | None = None  # an MLflow tracking URI
 
 
 @dataclass(frozen=True)
@@ -232,6 +241,7 @@ class Suite:
     backend: Backend | None = None  # [suite] backend; None: --backend or KERAS_BACKEND decides
     card: str | None = None  # [suite] protocol: the published protocol this suite follows
     deviations: tuple[tuple[str, str], ...] = ()  # [deviations]: setting -> reason
+    tracking: TrackingSpec = TrackingSpec()
 
     @property
     def store_path(self) -> Path:

@@ -481,10 +481,13 @@ MUTATIONS = {
     "report.sort": (put("report.sort", "accuracy"), nothing),
     "report.baseline": (put("report.baseline", "ctl"), nothing),
     "report.heatmap": (put("report.heatmap", ["backbone", "strategy"]), nothing),
+    "report.published": (put("report.published", "paper-table"), nothing),
+    "report.margin": (put("report.margin", 0.02), nothing),
     "regression.margins": (put("regression.margins", {"auc": 0.2}), nothing),
     "regression.alpha": (put("regression.alpha", 0.1), nothing),
     "regression.runtime_tolerance": (put("regression.runtime_tolerance", 2.0), nothing),
     "deviations": (put("deviations", {"suite.image_size": "a smaller test set"}), nothing),
+    "tracking.mlflow": (put("tracking.mlflow", "file:./mlruns"), nothing),
     "profiles": (put("profiles.other", {"train": {"epochs": 4}}), nothing),
 }
 

@@ -138,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(commands)
-    _add(commands, "validate", _validate, "check a suite and print its expanded plan")
+    _validate_parser(commands)
     _add(commands, "status", _status, "done, pending and failed jobs per cell")
     _report_parser(commands)
     _compare_parser(commands)
@@ -156,19 +156,35 @@ def _compare_parser(commands) -> None:
     sub = commands.add_parser(
         "compare",
         parents=[PROFILE, DEBUG],
-        help="test each level of a factor against a baseline level",
+        help="test each level of a factor against a baseline level, or each cell against a "
+        "published table",
         description="Compare each level of FACTOR with BASELINE over cells matched on the other "
-        "factors; p-values adjusted across the comparisons.",
+        "factors; p-values adjusted across the comparisons. With --published NAME instead: "
+        "test each cell's fold scores against the value of the imported table NAME (TOST at "
+        "--margin) and say per cell: reproduced, differs or inconclusive.",
     )
     sub.add_argument(
         "suite",
         help="suite TOML file, or the name of a results folder (e.g. one made by `bench import`)",
     )
     sub.add_argument(
-        "--metric", required=True, type=metric_name, help="metric to compare, e.g. auc"
+        "--metric",
+        type=metric_name,
+        help="metric to compare, e.g. auc (with --published, default: every metric both hold)",
     )
-    sub.add_argument("--factor", required=True, help="grid axis, e.g. strategy")
-    sub.add_argument("--baseline", required=True, help="level compared against, e.g. scratch")
+    sub.add_argument("--factor", help="grid axis, e.g. strategy")
+    sub.add_argument("--baseline", help="level compared against, e.g. scratch")
+    sub.add_argument(
+        "--published",
+        metavar="NAME",
+        help="instead: test each cell against the table imported as NAME (`bench import`)",
+    )
+    sub.add_argument(
+        "--margin",
+        type=Bounded(float, Range(0, open_low=True)),
+        help="with --published: the equivalence margin in the metric's units, e.g. 0.02 "
+        "(default: [report] margin of the suite)",
+    )
     sub.add_argument(
         "--test",
         default="report",
@@ -361,6 +377,22 @@ def _add(commands, name: str, handler, help_text: str) -> argparse.ArgumentParse
     return sub
 
 
+def _validate_parser(commands) -> None:
+    sub = _add(commands, "validate", _validate, "check a suite and print its expanded plan")
+    sub.add_argument(
+        "--against",
+        metavar="CARD",
+        help="hold the suite against a protocol card (a name in bench/protocols/ or a path); "
+        "exit 1 on an undeclared difference",
+    )
+    sub.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "json"],
+        help="json: the resolved plan (every stage's effective settings), no data read",
+    )
+
+
 def _run_parser(commands) -> None:
     sub = _add(commands, "run", _run, "train every job of a suite not yet stored, then summarise")
     sub.add_argument(
@@ -382,6 +414,12 @@ def _run_parser(commands) -> None:
         help="plan and say per job what is stored, stale (and why) or to train; train nothing",
     )
     _add_execution(sub)
+    sub.add_argument(
+        "--mlflow",
+        metavar="URI",
+        help="log each fold to the MLflow tracking server at URI as it finishes "
+        "(default: [tracking] mlflow of the suite); needs the mlflow extra",
+    )
 
 
 def _add_verbosity(sub: argparse.ArgumentParser) -> None:
@@ -479,24 +517,38 @@ def _run(args) -> int:
             f"{suite.protocol.repeats} repeat(s)",
             file=sys.stderr,
         )
-    summary = api.run(
-        suite,
-        jobs=args.jobs,
-        executor=args.executor,
-        threads=args.threads,
-        scheduler=args.scheduler,
-        max_jobs_per_worker=args.max_jobs_per_worker,
-        retry_failed=args.retry_failed,
-        fail_fast=args.fail_fast,
-        reuse=not args.no_reuse,
-        progress=not args.quiet,
-        verbose=args.verbose,
-        wait=args.wait,
-    )
+    with _tracking(suite, args.mlflow) as on_fold:
+        summary = api.run(
+            suite,
+            jobs=args.jobs,
+            executor=args.executor,
+            threads=args.threads,
+            scheduler=args.scheduler,
+            max_jobs_per_worker=args.max_jobs_per_worker,
+            retry_failed=args.retry_failed,
+            fail_fast=args.fail_fast,
+            reuse=not args.no_reuse,
+            progress=not args.quiet,
+            verbose=args.verbose,
+            wait=args.wait,
+            on_fold=on_fold,
+        )
     for line in summary.lines():
         print(line)
     print(f"results: {suite.store_path}")
     return 130 if summary.interrupted else (1 if summary.failed else 0)
+
+
+def _tracking(suite, uri: str | None):
+    """The live MLflow log of `--mlflow URI` or [tracking] mlflow, or nothing."""
+    import contextlib
+
+    uri = uri or suite.tracking.mlflow
+    if uri is None:
+        return contextlib.nullcontext()
+    from bench.tracking.mlflow_runs import LiveLog
+
+    return LiveLog(suite, uri)
 
 
 def _dry_run(suite, *, threads: int | None) -> int:
@@ -563,11 +615,34 @@ def _interrupt(signum, frame) -> None:
 
 
 def _validate(args) -> int:
+    if args.against or args.format == "json":
+        return _validate_protocol(args)
     from bench.engine.describe import describe_plan
     from bench.engine.plan import make_plan
 
     print(describe_plan(make_plan(_load(args))))
     return 0
+
+
+def _validate_protocol(args) -> int:
+    """The resolved plan as JSON and/or its conformance to a card; reads no data."""
+    import json
+    from dataclasses import asdict
+
+    from bench.config import load_suite
+    from bench.engine.conformance import check_conformance, conformance_lines
+    from bench.engine.resolve import resolve_plan
+
+    suite = load_suite(args.suite, profile=args.profile)
+    result = check_conformance(suite, args.against) if args.against else None
+    if args.format == "json":
+        plan = resolve_plan(suite)
+        if result is not None:
+            plan["conformance"] = [asdict(row) for row in result.rows]
+        print(json.dumps(plan, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(conformance_lines(suite, result)))
+    return 1 if result is not None and result.differences else 0
 
 
 def _status(args) -> int:
@@ -660,6 +735,17 @@ def _compare(args) -> int:
     from bench import stats
     from bench.store.scores import scores_for
 
+    if args.published:
+        return _compare_published(args)
+    needed = {"--metric": args.metric, "--factor": args.factor, "--baseline": args.baseline}
+    missing = [option for option, value in needed.items() if value is None]
+    if missing:
+        raise BenchError(
+            f"bench compare: give {', '.join(missing)} (or --published NAME to test each cell "
+            "against a published table)"
+        )
+    if args.margin is not None:
+        raise BenchError("--margin is the equivalence margin of --published; drop it")
     scores = scores_for(args.suite, profile=args.profile)
     if args.test == "report":
         rows = _report_comparisons(scores, args)
@@ -680,6 +766,41 @@ def _compare(args) -> int:
         "json": stats.comparisons_to_json,
     }[args.format]
     print(render(rows))
+    return 0
+
+
+def _compare_published(args) -> int:
+    """Verdicts of the suite's cells against an imported table, the procedure on stderr."""
+    from bench import stats
+    from bench.report.reproduction import procedure, summary, verdicts_against
+    from bench.report.target import resolve_target
+    from bench.store.scores import scores_for
+
+    extra = [name for name in ("factor", "baseline") if getattr(args, name) is not None]
+    extra += [
+        name
+        for name, default in (("test", "report"), ("adjust", "holm"))
+        if getattr(args, name) != default
+    ]
+    if extra:
+        options = ", ".join(f"--{name}" for name in extra)
+        raise BenchError(f"--published tests each cell against the table; drop {options}")
+    result = verdicts_against(
+        resolve_target(args.suite, profile=args.profile),
+        scores_for(args.suite, profile=args.profile),
+        published=args.published,
+        margin=args.margin,
+        metrics=[args.metric] if args.metric else None,
+    )
+    print(f"test: {procedure(result)}", file=sys.stderr)
+    for line in summary(result):
+        print(line, file=sys.stderr)
+    render = {
+        "markdown": stats.reproductions_to_markdown,
+        "csv": stats.reproductions_to_csv,
+        "json": stats.reproductions_to_json,
+    }[args.format]
+    print(render(result))
     return 0
 
 
@@ -712,7 +833,8 @@ def _import(args) -> int:
     path, count = import_csv(args.csv, suite=args.suite)
     print(
         f"imported {count} rows into {path}; compare with "
-        f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`"
+        f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`, or test a "
+        f"reproduction against it with `bench compare SUITE --published {args.suite}`"
     )
     return 0
 

@@ -2,14 +2,17 @@
 
 ``backbone``, ``optimizer`` and ``strategy`` are required axes; ``augment`` (on/off) and
 ``fraction`` (share of labelled training data) are optional ones, present as factors only
-when the suite sweeps them.
+when the suite sweeps them; a dotted key sweeps any scalar setting (bench/config/axes.py),
+its factor named by the key (``train.learning_rate=0.001`` in the cell id).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 
 from bench.config import schema
+from bench.config.axes import apply_to_tables, axis_path
 from bench.config.spec import Cell
 from bench.config.strategy import resolve_strategy
 from bench.errors import ConfigError
@@ -35,13 +38,17 @@ def expand_grid(
     backbones: dict,
     optimizers: dict,
     augment_default: bool,
+    tuned: bool,
     file: str,
 ) -> tuple[tuple[Cell, ...], tuple[str, ...]]:
     """Cells in grid order (backbone-major), and the axis names (the cell factors)."""
-    names = REQUIRED + tuple(a for a in OPTIONAL if a in grid)
+    settings = tuple(key for key in grid if "." in key)
+    names = REQUIRED + tuple(a for a in OPTIONAL if a in grid) + settings
     axes = {axis: _axis(grid, axis, file=file) for axis in names}
     _check_strategies(axes["strategy"], strategies, known_strategies, file=file)
     _check_fractions(axes.get("fraction", []), file=file)
+    for key in settings:
+        _check_setting(key, strategies=strategies, tuned=tuned, file=file)
     excludes = [
         _exclude(rule, i, axes, file=file) for i, rule in enumerate(grid.get("exclude", []))
     ]
@@ -70,6 +77,11 @@ def _cell(
     chosen: dict, factors: dict, *, strategies, backbones, optimizers, augment_default: bool
 ) -> Cell:
     backbone, optimizer = chosen["backbone"], chosen["optimizer"]
+    settings = {key: value for key, value in chosen.items() if "." in key}
+    if settings:  # the cell's tables as if the suite file had its settings
+        strategies = apply_to_tables(strategies, settings, "strategies")
+        backbones = apply_to_tables(backbones, settings, "backbones")
+        optimizers = apply_to_tables(optimizers, settings, "optimizers")
     return Cell(
         factors=tuple(factors.items()),
         backbone=backbone,
@@ -79,6 +91,7 @@ def _cell(
         strategy=resolve_strategy(strategies[chosen["strategy"]], backbone=backbone),
         augment=chosen.get("augment", augment_default),
         fraction=float(chosen.get("fraction", 1.0)),
+        settings=tuple(settings.items()),
     )
 
 
@@ -98,12 +111,36 @@ def _check_fractions(fractions, *, file: str) -> None:
             raise ConfigError(f"{file}: 'grid.fraction' values must be in (0, 1], got {value}")
 
 
+def _check_setting(key: str, *, strategies: dict, tuned: bool, file: str) -> None:
+    """What a setting axis needs from the rest of the suite: the strategy and stage it names,
+    a [tuning] table to vary."""
+    where = f"{file}: '{axis_path(key)}'"
+    if key.startswith("tuning.") and not tuned:
+        raise ConfigError(f"{where}: the suite has no [tuning] table to vary; add one")
+    if not key.startswith("strategies."):
+        return
+    name, step = re.match(r"strategies\.([^.]+)\.?([^.]*)", key).groups()
+    if name not in strategies:
+        raise ConfigError(
+            f"{where}: strategy '{name}' is not in grid.strategy "
+            f"({', '.join(strategies)}){schema.suggest(name, strategies)}"
+        )
+    stages = strategies[name]["stages"]
+    index = re.fullmatch(r"stages\[(\d+)\]", step)
+    if index and int(index.group(1)) >= len(stages):
+        raise ConfigError(
+            f"{where}: strategy '{name}' has {len(stages)} stage(s); index them from 0 "
+            f"to {len(stages) - 1}"
+        )
+
+
 def _axis(grid: dict, axis: str, *, file: str) -> list:
+    key = axis_path(axis) if "." in axis else f"grid.{axis}"
     values = grid.get(axis)
     if not values:
-        raise ConfigError(f"{file}: 'grid.{axis}' is missing or empty; list at least one value")
+        raise ConfigError(f"{file}: '{key}' is missing or empty; list at least one value")
     if len({level(v) for v in values}) != len(values):
-        raise ConfigError(f"{file}: 'grid.{axis}' lists a value twice: {values}")
+        raise ConfigError(f"{file}: '{key}' lists a value twice: {values}")
     return list(values)
 
 
@@ -115,9 +152,10 @@ def _exclude(rule: dict, index: int, axes: dict, *, file: str) -> dict:
                 f"{file}: '{key}' uses unknown axis '{axis}'{schema.suggest(axis, axes)}; "
                 f"axes here are {', '.join(axes)}"
             )
+        name = f'"{axis}"' if "." in axis else axis
         if level(value) not in {level(v) for v in axes[axis]}:
             raise ConfigError(
-                f"{file}: '{key}.{axis}' = {value!r} is not a value of grid.{axis} "
+                f"{file}: '{key}.{name}' = {value!r} is not a value of grid.{name} "
                 f"({', '.join(level(v) for v in axes[axis])})"
             )
     return {axis: level(value) for axis, value in rule.items()}

@@ -18,12 +18,14 @@ from bench.config.spec import (
     RegressionSpec,
     ReportSpec,
     Suite,
+    TrackingSpec,
     TrainSpec,
     TuningSpec,
 )
 from bench.config.strategy import builtin_strategies
 from bench.errors import ConfigError
 from bench.hashing import content_hash
+from bench.protocols import load_card
 
 ROLES = ("target", "pool", "intermediate")
 TUNABLE = (
@@ -63,9 +65,13 @@ def apply_profile(raw: dict, profile: str | None, *, file: str) -> dict:
 
 
 def suite_hash(raw: dict) -> str:
-    """Content hash of what determines results (not report settings or other profiles)."""
-    relevant = {k: v for k, v in raw.items() if k not in ("profiles", "report", "regression")}
-    relevant["suite"] = {k: v for k, v in raw.get("suite", {}).items() if k != "description"}
+    """Content hash of what determines results (not report settings, other profiles, the
+    tracking server, or the protocol card and deviations the suite declares)."""
+    ignored = ("profiles", "report", "regression", "deviations", "tracking")
+    relevant = {k: v for k, v in raw.items() if k not in ignored}
+    relevant["suite"] = {
+        k: v for k, v in raw.get("suite", {}).items() if k not in ("description", "protocol")
+    }
     return content_hash(relevant)
 
 
@@ -118,6 +124,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         backbones=raw.get("backbones", {}),
         optimizers=raw.get("optimizers", {}),
         augment_default="augmentation" in raw,
+        tuned="tuning" in raw,
         file=file,
     )
     return Suite(
@@ -132,7 +139,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         base=_base(raw.get("base", {}), datasets, file=file),
         train=train,
         protocol=ProtocolSpec(**raw.get("protocol", {})),
-        report=_report(raw.get("report", {})),
+        report=_report(raw.get("report", {}), factors=factors, file=file),
         cells=cells,
         factors=factors,
         optimizers={k: tuple(sorted(v.items())) for k, v in raw.get("optimizers", {}).items()},
@@ -144,7 +151,20 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         reports_dir=Path(suite.get("reports", "reports")),
         regression=_regression(raw.get("regression"), file=file),
         backend=suite.get("backend"),
+        card=_card(suite.get("protocol"), file=file),
+        deviations=tuple(raw.get("deviations", {}).items()),
+        tracking=TrackingSpec(**raw.get("tracking", {})),
     )
+
+
+def _card(name: str | None, *, file: str) -> str | None:
+    """The card named by ``suite.protocol``, checked to exist and to load."""
+    if name is not None:
+        try:
+            load_card(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{file}: 'suite.protocol': {exc}") from None
+    return name
 
 
 def _datasets(raw: dict, *, file: str) -> dict[str, DatasetSpec]:
@@ -302,11 +322,28 @@ def _param(name: str, spec: dict, *, file: str) -> ParamSpec:
     return ParamSpec(name=name, kind=kind, low=low, high=high, log=spec.get("log", False))
 
 
-def _report(table: dict) -> ReportSpec:
+def _report(table: dict, *, factors: tuple[str, ...], file: str) -> ReportSpec:
     fields = dict(table)
     if "metrics" in fields:
         fields["metrics"] = tuple(fields["metrics"])
+    if "heatmap" in fields:
+        fields["heatmap"] = _heatmap_axes(fields["heatmap"], factors, file=file)
     return ReportSpec(**fields)
+
+
+def _heatmap_axes(axes: list, factors: tuple[str, ...], *, file: str) -> tuple[str, str]:
+    if len(axes) != 2 or axes[0] == axes[1]:
+        raise ConfigError(
+            f"{file}: 'report.heatmap' must name two different grid axes (rows, columns), "
+            f'e.g. ["train.learning_rate", "train.epochs"]; got {axes}'
+        )
+    for axis in axes:
+        if axis not in factors:
+            raise ConfigError(
+                f"{file}: 'report.heatmap' names '{axis}', which is not an axis of the grid"
+                f"{schema.suggest(axis, factors)} (axes: {', '.join(factors)})"
+            )
+    return tuple(axes)
 
 
 def _regression(table: dict | None, *, file: str) -> RegressionSpec | None:

@@ -39,6 +39,11 @@ class Map:
     value: Any
 
 
+class Axes(dict):
+    """``[grid]``: its named axes, and dotted keys naming a scalar setting swept as an axis
+    (``"train.learning_rate" = [1e-4, 1e-3]``), each value checked by that setting's rule."""
+
+
 @dataclass(frozen=True)
 class ListOf:
     item: Any
@@ -171,6 +176,13 @@ NAME = Field(str, Pattern(r"(?s).*\S.*", "a non-empty string"))
 TEXT = Field(str, ANY)
 BOOL = Field(bool)
 POSITIVE = Field(float, Range(0, open_low=True))
+TRACKING_URI = Field(
+    str,
+    Pattern(
+        r"[A-Za-z][A-Za-z0-9+.-]*:\S+",
+        "a tracking URI such as file:./mlruns, sqlite:///mlflow.db or http://host:5000",
+    ),
+)
 NON_NEGATIVE = Field(float, Range(0))
 COUNT = Field(int, Range(1))
 SEED = Field(int, Range(0))
@@ -262,6 +274,7 @@ SCHEMA = {
         "results": NAME,
         "reports": NAME,
         "backend": Field(str, Choice(tuple(BACKENDS))),
+        "protocol": NAME,  # a protocol card (bench/protocols/<name>.toml) or a card file
     },
     "datasets": Map(DATASET),
     "base": {
@@ -272,14 +285,16 @@ SCHEMA = {
         "learning_rate": POSITIVE,
         "optimizer": NAME,
     },
-    "grid": {
-        "backbone": ListOf(NAME),
-        "optimizer": ListOf(NAME),
-        "strategy": ListOf(NAME),
-        "augment": ListOf(BOOL),
-        "fraction": ListOf(PORTION),
-        "exclude": ListOf(Map(OneOf((TEXT, BOOL, Field(float, ANY))))),
-    },
+    "grid": Axes(
+        {
+            "backbone": ListOf(NAME),
+            "optimizer": ListOf(NAME),
+            "strategy": ListOf(NAME),
+            "augment": ListOf(BOOL),
+            "fraction": ListOf(PORTION),
+            "exclude": ListOf(Map(OneOf((TEXT, BOOL, Field(float, ANY))))),
+        }
+    ),
     "backbones": Map({"alpha": POSITIVE, "bn_momentum": SHARE, "width": COUNT}),
     "optimizers": Map(OPTIMIZER),
     "train": {
@@ -333,12 +348,21 @@ SCHEMA = {
             }
         ),
     },
-    "report": {"metrics": ListOf(METRIC), "sort": METRIC, "baseline": NAME},
+    "report": {
+        "metrics": ListOf(METRIC),
+        "sort": METRIC,
+        "baseline": NAME,
+        "heatmap": ListOf(NAME),  # two grid axes; checked against the grid in load.py
+        "published": NAME,
+        "margin": POSITIVE,
+    },
     "regression": {
         "margins": Map(POSITIVE),
         "alpha": FRACTION,
         "runtime_tolerance": Field(float, Range(1)),
     },
+    "deviations": Map(NAME),  # setting -> why this suite departs from its protocol card
+    "tracking": {"mlflow": TRACKING_URI},
     "profiles": Map(Map(Any)),  # checked against the rest of the schema, see check()
 }
 PROFILE = {key: shape for key, shape in SCHEMA.items() if key != "profiles"}
@@ -363,11 +387,20 @@ def _check_table(raw: Any, schema: dict, *, file: str, path: str) -> None:
         raise ConfigError(f"{file}: '{path}' must be a table, got {raw!r}")
     for key, value in raw.items():
         key_path = f"{path}.{key}" if path else key
+        if key not in schema and isinstance(schema, Axes) and "." in key:
+            _check_setting_axis(value, key, file=file, path=f'{path}."{key}"')
+            continue
         if key not in schema:
             known = ", ".join(sorted(schema))
             hint = suggest(key, schema, prefix=f"{path}." if path else "")
             raise ConfigError(f"{file}: unknown key '{key_path}'{hint} (known here: {known})")
         _check_value(value, schema[key], file=file, path=key_path)
+
+
+def _check_setting_axis(value: Any, key: str, *, file: str, path: str) -> None:
+    from bench.config.axes import setting_field  # it walks this module's SCHEMA
+
+    _check_value(value, ListOf(setting_field(key, file=file, path=path)), file=file, path=path)
 
 
 def _check_value(value: Any, shape: Any, *, file: str, path: str) -> None:

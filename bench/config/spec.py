@@ -168,6 +168,16 @@ class ReportSpec:
     metrics: tuple[str, ...] = ("accuracy", "precision", "recall", "specificity", "f1", "auc")
     sort: str = "auc"
     baseline: str | None = None
+    heatmap: tuple[str, ...] = ()  # two axes (rows, columns) of the axis heatmap; () automatic
+    published: str | None = None  # an imported table the report tests the cells against
+    margin: float | None = None  # equivalence margin of those tests, in the metric's units
+
+
+@dataclass(frozen=True)
+class TrackingSpec:
+    """``[tracking]``: where ``bench run`` logs each fold as it finishes (None: nowhere)."""
+
+    mlflow: str | None = None  # an MLflow tracking URI
 
 
 @dataclass(frozen=True)
@@ -195,6 +205,7 @@ class Cell:
     strategy: StrategySpec
     augment: bool = False  # apply [augmentation] to the target stages' training batches
     fraction: float = 1.0  # share of the labelled training patients used (learning curves)
+    settings: tuple[tuple[str, Any], ...] = ()  # setting axes: ("train.epochs", 10), ...
 
     @property
     def id(self) -> str:
@@ -228,6 +239,9 @@ class Suite:
     reports_dir: Path = field(default=Path("reports"))
     regression: RegressionSpec | None = None  # None: the suite declares no [regression]
     backend: Backend | None = None  # [suite] backend; None: --backend or KERAS_BACKEND decides
+    card: str | None = None  # [suite] protocol: the published protocol this suite follows
+    deviations: tuple[tuple[str, str], ...] = ()  # [deviations]: setting -> reason
+    tracking: TrackingSpec = TrackingSpec()
 
     @property
     def store_path(self) -> Path:

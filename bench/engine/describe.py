@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from bench.config.spec import AugmentSpec, Suite, TuningSpec
 from bench.data.sources import bare_layout, load_dataset
 from bench.engine.cache import describe_states, job_states
+from bench.engine.conformance import check_conformance
 from bench.engine.plan import FoldJob, Plan
 from bench.store.findings import near_duplicate_line
 
@@ -40,9 +41,18 @@ def describe_plan(plan: Plan) -> str:
     lines += ["", *_training_lines(plan)]
     lines += ["", *tuning_lines(suite.tuning)]
     lines += ["", *_cost_lines(plan)]
+    lines += ["", _protocol_line(suite)] if suite.card else []
     lines += ["", near_duplicate_line(plan.near_duplicates)]
     lines += ["", *describe_states(job_states(plan))]
     return "\n".join(lines)
+
+
+def _protocol_line(suite: Suite) -> str:
+    """How the suite compares with the card it names (the table: ``--against``)."""
+    return (
+        f"protocol: card {suite.card}: {check_conformance(suite).summary()} "
+        f"(bench validate {suite.path} --profile {suite.profile} --against {suite.card})"
+    )
 
 
 @dataclass

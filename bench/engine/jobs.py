@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.config.axes import cell_suite
 from bench.config.spec import Cell, StageSpec, Suite, TuningSpec
 from bench.config.trainable import ALL
 from bench.data.sources import load_dataset
@@ -52,13 +53,15 @@ class Worker:
     models_built: int = 0
     models_reused: int = 0
 
-    def inputs(self, dataset: str) -> np.ndarray:
-        """Raw uint8 pixels of a dataset as loaded (memory-mapped for file sources): jobs
-        index into them; conversion to model inputs happens per batch."""
-        if dataset not in self._inputs:
-            images = load_dataset(self.suite.datasets[dataset], image_size=self.suite.image_size)
-            self._inputs[dataset] = images.images
-        return self._inputs[dataset]
+    def inputs(self, dataset: str, image_size: int | None = None) -> np.ndarray:
+        """Raw uint8 pixels of a dataset as loaded (memory-mapped for file sources), at
+        ``image_size`` (default the suite's): jobs index into them; conversion to model
+        inputs happens per batch."""
+        image_size = image_size or self.suite.image_size
+        if (dataset, image_size) not in self._inputs:
+            images = load_dataset(self.suite.datasets[dataset], image_size=image_size)
+            self._inputs[dataset, image_size] = images.images
+        return self._inputs[dataset, image_size]
 
     def fit(self, spec: FitSpec, data: Arrays, start: list | None, callbacks=()) -> FitResult:
         result = fit_stage(spec, data, pool=self.pool, backbone_start=start, callbacks=callbacks)
@@ -93,10 +96,11 @@ def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
     """Train a fold-independent stage; return its weights file and history (with the
     accuracy of always predicting the most frequent validation class, ``val_chance``)."""
     start = load_weights(worker.artifacts, job.parent) if job.parent else None
-    x, y, groups = _stage_data(worker, job.stage)
-    fit, val = holdout(y, groups, fraction=worker.suite.protocol.validation, seed=job.seed)
+    suite = replace(worker.suite, image_size=job.image_size)
+    x, y, groups = _stage_data(worker, job.stage, suite)
+    fit, val = holdout(y, groups, fraction=suite.protocol.validation, seed=job.seed)
     spec = _fit_spec(
-        worker.suite,
+        suite,
         job.backbone,
         job.backbone_options,
         job.stage,
@@ -112,14 +116,14 @@ def run_stage_job(job: StageJob, worker: Worker) -> tuple[str, dict]:
 
 def run_fold_job(job: FoldJob, worker: Worker) -> FoldRecord:
     """Train the target stages on the fold's training part and score its test part once."""
-    suite, cell, fold = worker.suite, job.cell, job.fold
+    suite, cell, fold = cell_suite(worker.suite, job.cell), job.cell, job.fold
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
     started = time.perf_counter()
     trained = train_fold(job, worker)
     train_seconds = time.perf_counter() - started
     proba = predict_proba(
         trained.model,
-        worker.inputs(suite.target),
+        worker.inputs(suite.target, suite.image_size),
         rows=fold.test,
         preprocessing=trained.preprocessing,
     )
@@ -165,8 +169,8 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
     With ``[tuning]``, the last stage's hyperparameters are searched first on the same
     inner split, and the chosen values are returned in ``params``.
     """
-    suite, cell, fold = worker.suite, job.cell, job.fold
-    x = worker.inputs(suite.target)
+    suite, cell, fold = cell_suite(worker.suite, job.cell), job.cell, job.fold
+    x = worker.inputs(suite.target, suite.image_size)
     target = load_dataset(suite.datasets[suite.target], image_size=suite.image_size)
     y = target.labels
     data = Arrays(x, y, fold.train, fold.val)
@@ -184,8 +188,8 @@ def train_fold(job: FoldJob, worker: Worker) -> FoldModel:
             cell=cell,
         )
         if suite.tuning is not None and index == last:
-            trials = _trial_splits(job, worker.suite.tuning, x, y, target.groups) or [data]
-            params = _tune(job, worker, spec, stage, hyper, trials, start)
+            trials = _trial_splits(job, suite.tuning, x, y, target.groups) or [data]
+            params = _tune(job, worker, suite, spec, stage, hyper, trials, start)
             spec = _with_params(spec, params, suite, stage, hyper)
         result = worker.fit(spec, data, start)
         start = backbone_weights(result.model)
@@ -216,14 +220,16 @@ def _trial_splits(job: FoldJob, spec: TuningSpec, x, y, groups) -> list[Arrays]:
     return [Arrays(x, y, fit, val) for fit, val in splits]
 
 
-def _tune(job: FoldJob, worker: Worker, spec: FitSpec, stage, hyper, splits, start) -> dict:
+def _tune(
+    job: FoldJob, worker: Worker, suite: Suite, spec: FitSpec, stage, hyper, splits, start
+) -> dict:
     """Optuna search over the last stage (see bench.engine.tuning). With one split, a trial
     is its best validation loss, pruned per epoch; with inner folds, the mean over folds,
     pruned after each fold."""
     import optuna
 
     def objective(trial, params):
-        trial_spec = _with_params(spec, params, worker.suite, stage, hyper)
+        trial_spec = _with_params(spec, params, suite, stage, hyper)
         if len(splits) == 1:
             callback = tuning.PruningCallback(trial)
             result = worker.fit(trial_spec, splits[0], start, callbacks=[callback])
@@ -240,8 +246,8 @@ def _tune(job: FoldJob, worker: Worker, spec: FitSpec, stage, hyper, splits, sta
 
     return tuning.search(
         study_name=job.hash,
-        storage_path=worker.suite.studies_path,
-        tuning=worker.suite.tuning,
+        storage_path=suite.studies_path,
+        tuning=suite.tuning,
         seed=job.seed,
         objective=objective,
     )
@@ -272,15 +278,17 @@ def _threshold(suite: Suite, proba_val: np.ndarray, y_val: np.ndarray) -> float:
     return float(suite.protocol.threshold)
 
 
-def _stage_data(worker: Worker, stage: StageSpec) -> tuple[Stacked | np.ndarray, np.ndarray, ...]:
-    """Inputs, labels and groups of a stage; with several datasets the label is the dataset
-    index. Groups (patients, or scanners of origin) keep the holdout split from cutting
-    through one patient's images."""
-    suite = worker.suite
+def _stage_data(
+    worker: Worker, stage: StageSpec, suite: Suite | None = None
+) -> tuple[Stacked | np.ndarray, np.ndarray, ...]:
+    """Inputs, labels and groups of a stage (at ``suite``'s image size, default the worker's);
+    with several datasets the label is the dataset index. Groups (patients, or scanners of
+    origin) keep the holdout split from cutting through one patient's images."""
+    suite = suite or worker.suite
     xs, ys, groups = [], [], []
     for index, name in enumerate(stage.data):
         images = load_dataset(suite.datasets[name], image_size=suite.image_size)
-        xs.append(worker.inputs(name))
+        xs.append(worker.inputs(name, suite.image_size))
         ys.append(images.labels if len(stage.data) == 1 else np.full(len(images.labels), index))
         groups.append(np.char.add(f"{name}:", images.groups.astype(str)))
     return (xs[0] if len(xs) == 1 else Stacked(xs)), np.concatenate(ys), np.concatenate(groups)

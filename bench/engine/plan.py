@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bench.config.axes import cell_suite
 from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
 from bench.data.splits import Fold, check_splittable, make_folds, subsample
 from bench.engine.catalog import Catalog, DataEntry, read_catalog, stage_classes
@@ -49,6 +50,7 @@ class StageJob:
     parent: str | None  # hash of the StageJob it starts from
     weights: str  # where the backbone starts when there is no parent
     seed: int
+    image_size: int
     inputs: dict = field(default_factory=dict, compare=False, repr=False)  # what the hash covers
 
     @property
@@ -144,7 +146,16 @@ def _plan(suite: Suite, catalog: Catalog, *, share_stages: bool, threads: int) -
                     suite, catalog, cell, stage_jobs, env, scope
                 )
             fold_jobs.append(
-                _fold_job(suite, catalog, cell, fold, target_stages, parent, weights, env)
+                _fold_job(
+                    cell_suite(suite, cell),
+                    catalog,
+                    cell,
+                    fold,
+                    target_stages,
+                    parent,
+                    weights,
+                    env,
+                )
             )
     _check_inner_folds(suite, fold_jobs, target)
     _guard_leakage(suite, catalog, stage_jobs.values())
@@ -158,10 +169,10 @@ def _plan(suite: Suite, catalog: Catalog, *, share_stages: bool, threads: int) -
 
 def _check_inner_folds(suite: Suite, jobs: list, target: DataEntry) -> None:
     """Inner k-fold tuning needs k patients of every class in every outer training set."""
-    k = suite.tuning.inner_folds if suite.tuning is not None else 1
-    if k < 2:
-        return
     for job in jobs:
+        k = cell_suite(suite, job.cell).tuning.inner_folds if suite.tuning is not None else 1
+        if k < 2:
+            continue
         train = np.concatenate([job.fold.train, job.fold.val])
         for index, name in enumerate(target.class_names):
             patients = len(np.unique(target.groups[train][target.labels[train] == index]))
@@ -212,7 +223,9 @@ class LeakageWarning(UserWarning):
 def _check_cells(suite: Suite, catalog: Catalog) -> None:
     for cell in suite.cells:
         check_backbone(
-            cell.backbone, image_size=suite.image_size, options=dict(cell.backbone_options)
+            cell.backbone,
+            image_size=cell_suite(suite, cell).image_size,
+            options=dict(cell.backbone_options),
         )
         check_optimizer(cell.optimizer, options=dict(cell.optimizer_options))
         for stage in cell.strategy.stages:
@@ -239,10 +252,12 @@ def _shared_stages(
     """Register the cell's fold-independent stages; return where target stages start.
 
     A non-empty ``scope`` makes the stages private to it (used only to measure what sharing
-    saves: ``bench run --no-reuse`` retrains them for every fold).
+    saves: ``bench run --no-reuse`` retrains them for every fold). Shared stages see the
+    cell's setting axes except the target-only ones (bench/config/axes.py).
     """
+    shared = cell_suite(suite, cell, shared=True)
     parent, weights = (
-        _base(suite, catalog, cell, jobs, env, scope)
+        _base(shared, catalog, cell, jobs, env, scope)
         if cell.strategy.init == "base"
         else (None, "none")
     )
@@ -255,12 +270,12 @@ def _shared_stages(
         )
     for stage in stages[:first_target]:
         job = _stage_job(
-            suite,
+            shared,
             catalog,
             cell.backbone,
             cell.backbone_options,
             stage,
-            _hyper(suite, cell, stage),
+            stage_settings(shared, cell, stage),
             parent,
             weights,
             env,
@@ -268,7 +283,8 @@ def _shared_stages(
         )
         jobs.setdefault(job.hash, job)
         parent = job.hash
-    resolved = tuple((s, _hyper(suite, cell, s)) for s in stages[first_target:])
+    own = cell_suite(suite, cell)
+    resolved = tuple((s, stage_settings(own, cell, s)) for s in stages[first_target:])
     return parent, weights, resolved
 
 
@@ -278,16 +294,7 @@ def _base(
     base = suite.base
     if base.pretrain is None:
         return None, base.weights
-    stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec())
-    hyper = TrainingSettings(
-        optimizer=base.optimizer,
-        optimizer_options=suite.optimizers.get(base.optimizer, ()),
-        learning_rate=base.learning_rate,
-        lr_decay=suite.train.lr_decay,
-        epochs=base.epochs,
-        batch_size=base.batch_size,
-        patience=suite.train.patience,
-    )
+    stage, hyper = pretrain_stage(suite)
     job = _stage_job(
         suite,
         catalog,
@@ -302,6 +309,22 @@ def _base(
     )
     jobs.setdefault(job.hash, job)
     return job.hash, base.weights
+
+
+def pretrain_stage(suite: Suite) -> tuple[StageSpec, TrainingSettings]:
+    """The ``[base]`` pretraining stage (when ``base.pretrain`` is set) and its settings."""
+    base = suite.base
+    stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec())
+    hyper = TrainingSettings(
+        optimizer=base.optimizer,
+        optimizer_options=suite.optimizers.get(base.optimizer, ()),
+        learning_rate=base.learning_rate,
+        lr_decay=suite.train.lr_decay,
+        epochs=base.epochs,
+        batch_size=base.batch_size,
+        patience=suite.train.patience,
+    )
+    return stage, hyper
 
 
 def _stage_job(
@@ -323,7 +346,7 @@ def _stage_job(
         "suite.image_size": suite.image_size,
         "stage": stage,
         "training": hyper,
-        **_data(catalog, stage.data),
+        **_data(suite, catalog, stage.data),
         "protocol.validation": suite.protocol.validation,
         "start": parent or weights_identity(weights),
         "suite.seed": suite.seed,
@@ -339,6 +362,7 @@ def _stage_job(
         parent=parent,
         weights=weights,
         seed=seed,
+        image_size=suite.image_size,
         inputs=inputs,
     )
 
@@ -365,7 +389,7 @@ def _fold_job(
             f"backbones.{cell.backbone}": dict(cell.backbone_options),
             "suite.image_size": suite.image_size,
             "stages": [{"stage": stage, "training": hyper} for stage, hyper in stages],
-            **_data(catalog, (suite.target,)),
+            **_data(suite, catalog, (suite.target,)),
             "protocol.folds": suite.protocol.folds,
             "protocol.validation": suite.protocol.validation,
             "split": content_hash(split),
@@ -392,9 +416,9 @@ def _fold_job(
     )
 
 
-def _data(catalog: Catalog, names: Iterable[str]) -> dict[str, str]:
-    """The fingerprint of each dataset a job reads, under its suite key."""
-    return {f"datasets.{name}": catalog[name].fingerprint for name in names}
+def _data(suite: Suite, catalog: Catalog, names: Iterable[str]) -> dict[str, str]:
+    """The fingerprint of each dataset a job reads at its image size, under its suite key."""
+    return {f"datasets.{name}": catalog[name].fingerprint_at(suite.image_size) for name in names}
 
 
 def _canonical(inputs: dict) -> dict:
@@ -414,7 +438,8 @@ def _labelled_fraction(fold: Fold, fraction: float, target: DataEntry, *, seed: 
     return Fold(repeat=fold.repeat, fold=fold.fold, train=kept[0], val=kept[1], test=fold.test)
 
 
-def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> TrainingSettings:
+def stage_settings(suite: Suite, cell: Cell, stage: StageSpec) -> TrainingSettings:
+    """A stage's effective settings: its own, else its optimizer's, else ``[train]``."""
     optimizer = stage.optimizer or cell.optimizer
     options = dict(suite.optimizers.get(optimizer, ()))
     train = suite.train
@@ -425,5 +450,5 @@ def _hyper(suite: Suite, cell: Cell, stage: StageSpec) -> TrainingSettings:
         lr_decay=stage.lr_decay or train.lr_decay,
         epochs=stage.epochs or train.epochs,
         batch_size=stage.batch_size or train.batch_size,
-        patience=stage.patience or train.patience,
+        patience=train.patience if stage.patience is None else stage.patience,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.config.schema import suggest
+from bench.config.spec import HeadSpec
 from bench.errors import ConfigError
 
 
@@ -18,23 +19,24 @@ class BackboneInfo:
     constructor: str  # attribute of keras.applications, or "small_cnn" / "small_resnet"
     min_size: int  # smallest input side Keras accepts without the top
     preprocessing: str  # see bench.models.preprocess.MODES
+    layers: int  # len(backbone.layers) as bench builds it: input and pooling layers included
     options: tuple[str, ...] = ("bn_momentum",)
 
 
 BACKBONES = {
     info.name: info
     for info in (
-        BackboneInfo("small_cnn", "small_cnn", 16, "unit"),
-        BackboneInfo("small_resnet", "small_resnet", 16, "unit", ("width", "bn_momentum")),
-        BackboneInfo("vgg16", "VGG16", 32, "caffe", ()),
-        BackboneInfo("resnet50", "ResNet50", 32, "caffe"),
-        BackboneInfo("resnet50v2", "ResNet50V2", 32, "tf"),
-        BackboneInfo("xception", "Xception", 71, "tf"),
-        BackboneInfo("mobilenetv2", "MobileNetV2", 32, "tf", ("alpha", "bn_momentum")),
-        BackboneInfo("inceptionv3", "InceptionV3", 75, "tf"),
-        BackboneInfo("efficientnetb0", "EfficientNetB0", 32, "raw"),
-        BackboneInfo("efficientnetb2", "EfficientNetB2", 32, "raw"),
-        BackboneInfo("efficientnetv2b0", "EfficientNetV2B0", 32, "raw"),
+        BackboneInfo("small_cnn", "small_cnn", 16, "unit", 15),
+        BackboneInfo("small_resnet", "small_resnet", 16, "unit", 51, ("width", "bn_momentum")),
+        BackboneInfo("vgg16", "VGG16", 32, "caffe", 20, ()),
+        BackboneInfo("resnet50", "ResNet50", 32, "caffe", 176),
+        BackboneInfo("resnet50v2", "ResNet50V2", 32, "tf", 191),
+        BackboneInfo("xception", "Xception", 71, "tf", 133),
+        BackboneInfo("mobilenetv2", "MobileNetV2", 32, "tf", 155, ("alpha", "bn_momentum")),
+        BackboneInfo("inceptionv3", "InceptionV3", 75, "tf", 312),
+        BackboneInfo("efficientnetb0", "EfficientNetB0", 32, "raw", 238),
+        BackboneInfo("efficientnetb2", "EfficientNetB2", 32, "raw", 340),
+        BackboneInfo("efficientnetv2b0", "EfficientNetV2B0", 32, "raw", 271),
     )
 }
 
@@ -44,6 +46,13 @@ OPTIMIZERS = {
     "adagrad": ("learning_rate", "initial_accumulator_value", "epsilon", "weight_decay"),
     "rmsprop": ("learning_rate", "rho", "momentum", "epsilon", "weight_decay"),
 }
+
+
+def head_layers(head: HeadSpec) -> int:
+    """Layers :func:`bench.models.build.build_model` puts after the backbone (always trained)."""
+    dense = len(head.dense) * (2 if head.dropout else 1)  # each Dense with its Dropout
+    lone_dropout = int(not head.dense and head.dropout > 0)
+    return dense + lone_dropout + 1  # and the output layer
 
 
 def backbone_info(name: str, *, key: str = "grid.backbone") -> BackboneInfo:

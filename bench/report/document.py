@@ -3,10 +3,11 @@
 :func:`build_document` decides what a report says, once; ``markdown_report``,
 ``latex_report`` and ``html_report`` only lay the same :class:`Document` out. Sections, in
 order: leaderboard (with the cells' cost when measured), the selection-aware estimate of the
-winner, comparison with the baseline, shared stages (what they learned), clinical tables
+winner, comparison with the baseline, reproduction of the published table (when the suite
+names one), shared stages (what they learned), clinical tables
 (when predictions are stored), range over repeats (when repeated), figures, tuned
-hyperparameters (when tuned), stage reuse and timing (not for imported results),
-provenance, and the per-fold appendix.
+hyperparameters (when tuned), stage reuse and timing (not for imported results), the
+published protocol (when the suite names a card), provenance, and the per-fold appendix.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from bench.report.figures import FigureFile, FigureSet
 from bench.report.inputs import ReportInputs
 from bench.report.leaderboard import METRIC_LABELS, Leaderboard, leaderboard_table, ranges_table
 from bench.report.params import params_table
+from bench.report.reproduction import procedure, reproduction_table, summary
 from bench.report.significance import BaselineComparisons, comparison_table
 from bench.report.stages import accuracy_table, stage_rows
 from bench.report.table import Table
-from bench.report.target import ReportTarget
+from bench.report.table import text as text_entry
+from bench.report.target import ProtocolCheck, ReportTarget
 from bench.report.timing import (
     cells_table,
     compute_timing,
@@ -31,6 +34,7 @@ from bench.report.timing import (
     stages_table,
     timing_summary,
 )
+from bench.stats.reproduction import Reproductions
 from bench.stats.selection import SelectionEstimate
 
 
@@ -63,6 +67,7 @@ class Analysis:
     comparisons: BaselineComparisons
     provenance: tuple[str, ...]
     selection: SelectionEstimate | str | None = None  # the winner's nested estimate, or why not
+    reproduction: Reproductions | str | None = None  # verdicts against [report] published
 
 
 def build_document(
@@ -79,6 +84,7 @@ def build_document(
         _leaderboard(board, inputs),
         _selection(analysis.selection),
         _comparisons(analysis.comparisons, sort=board.sort),
+        _reproduction(analysis.reproduction, target.published),
         _shared_stages(inputs),
         _clinical(inputs, board, target.classes),
         _ranges(board),
@@ -86,6 +92,7 @@ def build_document(
         Section("Examples with Grad-CAM", figures=(examples,)) if examples else None,
         _params(inputs, board),
         _timing(target, inputs, board),
+        _protocol(target.protocol_check),
         Section("Provenance", items=analysis.provenance),
         _appendix(inputs, board, target.classes),
     ]
@@ -186,6 +193,16 @@ def _comparisons(result: BaselineComparisons, *, sort: str) -> Section:
     )
 
 
+def _reproduction(result: Reproductions | str | None, published: str | None) -> Section | None:
+    if result is None:
+        return None
+    title = f"Reproduction of {published}"
+    if isinstance(result, str):
+        return Section(title, paragraphs=(result,))
+    text = f"Each published cell against its reproduction: {procedure(result)}."
+    return Section(title, paragraphs=(text, *summary(result)), tables=(reproduction_table(result),))
+
+
 def _shared_stages(inputs: ReportInputs) -> Section | None:
     rows = stage_rows(inputs.histories, inputs.jobs)
     if not rows:
@@ -235,6 +252,25 @@ def _timing(target: ReportTarget, inputs: ReportInputs, board: Leaderboard) -> S
         paragraphs=timing_summary(timing),
         tables=tuple(table for table in tables if table is not None),
     )
+
+
+def _protocol(check: ProtocolCheck | None) -> Section | None:
+    """How the suite's settings compare with the published protocol it names."""
+    if check is None:
+        return None
+    text = (
+        f"The settings of this suite against {check.title} ({check.citation}), protocol card "
+        f"'{check.card}': {check.summary}. 'unstated' settings are not given by the paper; "
+        "deviations are declared by the suite with their reason."
+    )
+    table = Table(
+        headers=tuple(h.capitalize() for h in check.header),
+        rows=tuple(tuple(text_entry(value) for value in row) for row in check.rows),
+        align="l" * len(check.header),
+        caption=f"Settings against the published protocol ({check.card})",
+    )
+    items = tuple(f"{setting}: {reason}" for setting, reason in check.deviations)
+    return Section("Published protocol", paragraphs=(text,), items=items, tables=(table,))
 
 
 def _appendix(inputs: ReportInputs, board: Leaderboard, classes) -> Section:

@@ -40,9 +40,11 @@ from bench.report.leaderboard import (
 )
 from bench.report.markdown_report import markdown_document
 from bench.report.provenance import provenance_lines
+from bench.report.reproduction import verdicts_against
 from bench.report.significance import baseline_marks, compare_with_baseline, comparison_table
 from bench.report.table import to_latex
 from bench.report.target import ReportTarget, target_from_suite
+from bench.stats.reproduction import Reproductions
 from bench.stats.selection import SelectionEstimate, nested_estimate
 
 
@@ -73,6 +75,7 @@ def write_report(
         board=analysis.board,
         baseline=analysis.comparisons.baseline,
         classes=target.classes,
+        heatmap=target.heatmap,
     )
     figures = draw_figures(context, out / "figures")
     _remove_stale_figures(out / "figures", figures)
@@ -133,7 +136,18 @@ def analyse(target: ReportTarget, inputs: ReportInputs, *, request: ReportReques
         comparisons=comparisons,
         provenance=provenance,
         selection=_selection(inputs, board),
+        reproduction=_reproduction(target, inputs, board),
     )
+
+
+def _reproduction(target: ReportTarget, inputs: ReportInputs, board) -> Reproductions | str | None:
+    """The verdicts against the suite's published table, or why there are none."""
+    if target.published is None:
+        return None
+    try:
+        return verdicts_against(target, inputs.scores, metrics=board.metrics)
+    except BenchError as error:
+        return f"No verdicts against {target.published}: {error}."
 
 
 def _selection(inputs: ReportInputs, board) -> SelectionEstimate | str | None:

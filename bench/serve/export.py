@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.config.axes import cell_suite
 from bench.config.spec import Cell, Suite
 from bench.data.sources import load_dataset
 from bench.data.splits import Fold, holdout
@@ -98,10 +99,11 @@ def export_model(
     expected, selection = _selection(scores, request.best) if request.best else (None, None)
     trained = _train(plan, job)
     directory = request.out or default_out(suite, cell, fold=request.fold)
-    metadata = _metadata(suite, cell, job, trained, scores, fold=request.fold is not None)
+    seen = cell_suite(suite, cell)  # the cell's image size when the grid sweeps it
+    metadata = _metadata(seen, cell, job, trained, scores, fold=request.fold is not None)
     metadata = replace(metadata, expected_performance=expected)
     write_bundle(directory, model=trained.model, metadata=metadata)
-    reproduced = _reproduction(suite, job, directory) if request.fold else None
+    reproduced = _reproduction(seen, job, directory) if request.fold else None
     return ExportResult(
         directory=directory, metadata=metadata, reproduced=reproduced, selection=selection
     )

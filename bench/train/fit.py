@@ -125,8 +125,15 @@ def fit_stage(
     model, built = pool.acquire(spec)
     if backbone_start is not None:
         model.get_layer(BACKBONE).set_weights(backbone_start)
-    stopper = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=spec.patience, restore_best_weights=True
+    # patience 0: no early stopping; every epoch trains and the last weights stay
+    stopping = (
+        [
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=spec.patience, restore_best_weights=True
+            )
+        ]
+        if spec.patience
+        else []
     )
     schedule = keras.callbacks.LearningRateScheduler(
         lambda epoch: spec.learning_rate * spec.lr_decay**epoch
@@ -155,13 +162,14 @@ def fit_stage(
         batches,
         epochs=spec.epochs,
         shuffle=False,  # ShuffledBatches orders batches from its own seed
-        callbacks=[statistics, stopper, schedule, *callbacks],
+        callbacks=[statistics, *stopping, schedule, *callbacks],
         verbose=0,
         validation_data=validation,
     )
     logs = {k: [float(v) for v in values] for k, values in history.history.items()}
     logs.pop("learning_rate", None)
-    best = int(np.argmin(logs["val_loss"])) if logs.get("val_loss") else len(logs["loss"]) - 1
+    restored = spec.patience and logs.get("val_loss")
+    best = int(np.argmin(logs["val_loss"])) if restored else len(logs["loss"]) - 1
     return FitResult(model=model, history=logs, best_epoch=best, built=built)
 
 

@@ -31,6 +31,9 @@ FREE = {
     "--results",
     "--backend",
     "--uri",
+    "--against",
+    "--published",
+    "--mlflow",
 }
 
 

@@ -23,6 +23,7 @@ README_LAYOUT = {  # (suite, dataset) -> (folder, class sub-folders)
     ("skin", "clinic_b"): ("data/pool-b", ("all",)),
     ("breast-histology", "histology"): ("data/bach", ("Benign", "InSitu", "Invasive", "Normal")),
     ("breast-histology", "cells"): ("data/cells", ("round", "spindle", "clustered")),
+    ("lin-ghanta", "skin"): ("data/isic-skin", ("benign", "malignant")),
 }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.config import schema
+from bench.config import axes, grid, schema
 from bench.config.load import load_suite
 from bench.data import sources
 from bench.engine import identity
@@ -320,6 +320,7 @@ MUTATIONS = {
     "suite.image_size": (put("suite.image_size", 40), everything),
     "suite.results": (put("suite.results", "elsewhere/results"), nothing),
     "suite.reports": (put("suite.reports", "elsewhere/reports"), nothing),
+    "suite.protocol": (put("suite.protocol", "mukhlif2023"), nothing),
     "datasets.*.source": (
         put("datasets.natural.source", "synthetic:dermoscopy"),
         stages_named("pretrain"),
@@ -479,9 +480,14 @@ MUTATIONS = {
     "report.metrics": (put("report.metrics", ["auc"]), nothing),
     "report.sort": (put("report.sort", "accuracy"), nothing),
     "report.baseline": (put("report.baseline", "ctl"), nothing),
+    "report.heatmap": (put("report.heatmap", ["backbone", "strategy"]), nothing),
+    "report.published": (put("report.published", "paper-table"), nothing),
+    "report.margin": (put("report.margin", 0.02), nothing),
     "regression.margins": (put("regression.margins", {"auc": 0.2}), nothing),
     "regression.alpha": (put("regression.alpha", 0.1), nothing),
     "regression.runtime_tolerance": (put("regression.runtime_tolerance", 2.0), nothing),
+    "deviations": (put("deviations", {"suite.image_size": "a smaller test set"}), nothing),
+    "tracking.mlflow": (put("tracking.mlflow", "file:./mlruns"), nothing),
     "profiles": (put("profiles.other", {"train": {"epochs": 4}}), nothing),
 }
 
@@ -706,3 +712,49 @@ def test_a_file_source_key_changes_the_dataset_fingerprint(
     assert content_hash(_fingerprint(source, **before)) != content_hash(
         _fingerprint(source, **after)
     )
+
+
+# --- setting axes: a dotted [grid] key plans its cells as if the suite had the value -------
+# key -> value swept (as a one-value axis); keys of bench.config.axes.TARGET_ONLY tables
+# reach the fold jobs only, the others every job that reads them.
+SETTING_AXES = {
+    "train.learning_rate": 0.01,
+    "train.epochs": 3,
+    "train.batch_size": 16,
+    "train.lr_decay": 0.9,
+    "train.patience": 3,
+    "balance.method": "class_weight",
+    "protocol.threshold": "youden",
+    "augmentation.rotation": 20,
+    "tuning.n_trials": 3,
+    "suite.image_size": 40,
+    "base.epochs": 2,
+    "optimizers.adam.beta_1": 0.8,
+    "optimizers.rmsprop.rho": 0.5,
+    "backbones.mobilenetv2.alpha": 0.5,
+    "strategies.two.stages[0].epochs": 2,
+    "strategies.two.stages[1].head.dropout": 0.4,
+}
+
+
+@pytest.mark.parametrize("key", sorted(SETTING_AXES))
+def test_a_setting_axis_plans_as_if_the_suite_had_the_value(base, key):
+    root, raw, _ = base
+    value = SETTING_AXES[key]
+    swept = copy.deepcopy(raw)
+    swept["grid"][key] = [value]
+    edited = copy.deepcopy(raw)
+    put(key, value)(edited)
+    axis_plan = make_plan(_suite(root, swept, "swept"))
+    as_if = make_plan(_suite(root, edited, "edited"))
+    target_only = key.split(".")[0] in axes.TARGET_ONLY
+    shared_source = _base_plan(root, raw) if target_only else as_if
+    assert {j.hash for j in axis_plan.stage_jobs} == {j.hash for j in shared_source.stage_jobs}
+    expected = {job.label: job.inputs for job in as_if.fold_jobs}
+    starts = {job.label: job.inputs["start"] for job in shared_source.fold_jobs}
+    assert len(axis_plan.fold_jobs) == len(expected)
+    for job in axis_plan.fold_jobs:
+        label = job.label.replace(f"|{key}={grid.level(value)}", "")
+        assert dict(job.cell.factors)[key] == grid.level(value)
+        want = {**expected[label], "cell": job.cell.id, "seed": job.seed, "start": starts[label]}
+        assert job.inputs == want, identity.first_difference(want, job.inputs)

@@ -47,7 +47,7 @@ def test_test_fold_pixels_never_enter_training_validation_augmentation_or_tuning
     clean = worker.inputs(suite.target)
     poisoned = clean.astype(np.float32)
     poisoned[job.fold.test] = np.nan
-    monkeypatch.setattr(worker, "inputs", lambda name: poisoned)
+    monkeypatch.setattr(worker, "inputs", lambda name, image_size=None: poisoned)
     trained = train_fold(job, worker)
     losses = np.concatenate([h["loss"] + h["val_loss"] for h in trained.histories.values()])
     assert np.isfinite(losses).all() and np.isfinite(trained.threshold)

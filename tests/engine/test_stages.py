@@ -117,3 +117,21 @@ def test_a_shared_stage_holds_out_whole_patients(write_suite):
     assert len(set(groups.tolist())) < len(groups)  # patients with several images
     fit, val = holdout(y, groups, fraction=suite.protocol.validation, seed=pretrain.seed)
     assert len(val) and not set(groups[fit]) & set(groups[val])
+
+
+def test_patience_zero_trains_every_epoch_and_keeps_the_last_weights():
+    """Random labels and a large learning rate: validation loss stops improving at once, so
+    patience 1 ends the fit early while patience 0 (no early stopping) runs every epoch."""
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 255, (24, 16, 16, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 24)
+    key = ModelKey("small_cnn", (), 16, 2, HeadSpec(), parse_trainable("all"), "adam", ())
+    arrays = Arrays(x, y, np.arange(16), np.arange(16, 24))
+    runs = {
+        patience: fit_stage(
+            FitSpec(key, "none", 0.5, 1.0, 8, 8, patience, 0), arrays, pool=ModelPool()
+        )
+        for patience in (0, 1)
+    }
+    assert len(runs[0].history["loss"]) == 8 and runs[0].best_epoch == 7
+    assert len(runs[1].history["loss"]) < 8

@@ -217,3 +217,39 @@ def test_imports_stay_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_suite_naming_a_card_reports_its_conformance_and_deviations(tmp_path):
+    from dataclasses import replace
+
+    from bench.config import load_suite
+    from bench.engine.conformance import check_conformance
+
+    text = (Path("suites") / "skin.toml").read_text()
+    suite_file = tmp_path / "skin.toml"
+    suite_file.write_text(
+        text.replace(
+            "repeats = 5",
+            'repeats = 3\n\n[profiles.paper.deviations]\n"protocol.repeats" = "budget"',
+        )
+    )
+    suite = load_suite(suite_file, profile="paper")
+    target = replace(tiny_target(tmp_path), protocol_check=check_conformance(suite).report(suite))
+    build_store(target.store_path)
+    files = written(target)
+    markdown = files["report.md"].read_text(encoding="utf-8")
+    section = markdown.split("## Published protocol", 1)[1].split("\n## ", 1)[0]
+    assert "card 'mukhlif2023': 69 ok, 0 differs, 1 deviation, 7 unstated" in section
+    assert "- protocol.repeats: budget" in section
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()]
+    assert ["protocol.repeats", "", "5", "3", "deviation (budget)"] in rows
+    assert [
+        "dtl.pool.trainable_layers",
+        "xception",
+        "19",
+        "freeze_first:115 (19 of 134 layers train)",
+        "ok",
+    ] in rows
+    assert "Published protocol" in files["report.tex"].read_text(encoding="utf-8")
+    assert "dtl.pool.trainable\\_layers" in files["report.tex"].read_text(encoding="utf-8")
+    assert "deviation (budget)" in files["report.html"].read_text(encoding="utf-8")

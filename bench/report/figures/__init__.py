@@ -9,13 +9,16 @@ confusion_matrices     pooled out-of-fold confusion matrix per strategy         
 fold_scores            fold-score distribution per cell (sort metric)              scores
 critical_difference    CD diagram of methods across datasets (Friedman, Nemenyi)   2+ datasets
 gain_heatmap           backbone × optimizer gain of each strategy over baseline    baseline
+axis_heatmap           mean sort metric over two grid axes ([report] heatmap)      2 axes
+learning_rate_curves   validation accuracy per epoch, a line per learning rate     lr axis
 reliability            reliability diagram per strategy (calibration), pooled      predictions
 pareto                 mean sort metric against inference latency per cell         costs
 =====================  ==========================================================  =========
 
 A figure that the results cannot give (imported results have no predictions or histories; a
 table with one score per cell has no blocks for ranking) is skipped, and the report prints
-the reason instead. Each module's docstring states how its figure is computed.
+the reason instead; one for another kind of grid (the two axis figures without setting axes)
+is left out silently. Each module's docstring states how its figure is computed.
 """
 
 from __future__ import annotations
@@ -28,16 +31,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report.figures import (
+    axis_heatmap,
     confusion,
     critical_difference,
     distributions,
     heatmap,
     learning,
     pareto,
+    rate_curves,
     reliability,
     roc,
 )
-from bench.report.figures.canvas import FigureSkipped, save
+from bench.report.figures.canvas import FigureSkipped, NotApplicable, save
 from bench.report.figures.context import FigureContext
 
 __all__ = ["FIGURES", "FigureContext", "FigureFile", "FigureSet", "draw_figures"]
@@ -50,6 +55,8 @@ FIGURES = (
     ("fold_scores", distributions.make),
     ("critical_difference", critical_difference.make),
     ("gain_heatmap", heatmap.make),
+    ("axis_heatmap", axis_heatmap.make),
+    ("learning_rate_curves", rate_curves.make),
     ("reliability", reliability.make),
     ("pareto", pareto.make),
 )
@@ -117,10 +124,13 @@ def _can_fork() -> bool:
     )
 
 
-def _draw(context: FigureContext, directory: Path, stem: str) -> FigureFile | str:
-    """Draw and save one figure; the reason as a string when it is skipped."""
+def _draw(context: FigureContext, directory: Path, stem: str) -> FigureFile | str | None:
+    """Draw and save one figure; the reason as a string when it is skipped, None when it
+    does not apply to this grid."""
     try:
         drawing = dict(FIGURES)[stem](context)
+    except NotApplicable:
+        return None
     except FigureSkipped as skipped:
         return str(skipped)
     save(drawing.figure, directory, stem)
@@ -143,7 +153,7 @@ def _inherit(context: FigureContext, directory: Path) -> None:
     _inherited = (context, directory)
 
 
-def _draw_inherited(stem: str) -> FigureFile | str:
+def _draw_inherited(stem: str) -> FigureFile | str | None:
     assert _inherited is not None, "a forked worker inherits the context"
     context, directory = _inherited
     return _draw(context, directory, stem)

@@ -23,6 +23,11 @@ class FigureSkipped(Exception):
     """A figure these results cannot give; the message says why, for the report's notes."""
 
 
+class NotApplicable(FigureSkipped):
+    """A figure for another kind of grid (e.g. one that sweeps a learning rate): skipped
+    without a note."""
+
+
 @dataclass(frozen=True)
 class Drawing:
     """A drawn figure and the caption that explains what it shows and how it was made."""

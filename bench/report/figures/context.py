@@ -19,12 +19,14 @@ ALL_CELLS = "all cells"
 
 @dataclass(frozen=True)
 class FigureContext:
-    """The inputs, leaderboard, baseline level and class names (None: use the indices)."""
+    """The inputs, leaderboard, baseline level, class names (None: use the indices) and the
+    axes of the axis heatmap (``[report] heatmap``; () chooses them)."""
 
     inputs: ReportInputs
     board: Leaderboard
     baseline: str | None
     classes: tuple[str, ...] | None
+    heatmap: tuple[str, ...] = ()
 
     @cached_property
     def cell_groups(self) -> Mapping[str, str]:

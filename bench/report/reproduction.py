@@ -34,6 +34,8 @@ def verdicts_against(
     suite's ``[report] published``), at ``margin`` (default: ``[report] margin``, else the
     protocol card's)."""
     name = published or target.published
+    if name is None:
+        raise BenchError("no published table: pass --published NAME or set [report] published")
     margin = margin if margin is not None else target.margin
     if margin is None:
         raise BenchError(

@@ -85,6 +85,7 @@ def published_scores(name: str, *, results: Path = Path("results")):
     store = Store(results / name / "bench.sqlite")
     try:
         run = store.latest_run(profile=PROFILE)
+        assert run is not None  # listed among the imported tables: it has a run
         return load_scores(store, suite_hash=run["suite_hash"], profile=PROFILE)
     finally:
         store.close()

@@ -29,7 +29,8 @@ def resolve_plan(suite: Suite) -> dict:
     """The suite's settings and, per cell, its stages' effective settings (JSON values)."""
     for cell in suite.cells:
         options = dict(cell.backbone_options)
-        check_backbone(cell.backbone, image_size=suite.image_size, options=options)
+        size = cell_suite(suite, cell).image_size
+        check_backbone(cell.backbone, image_size=size, options=options)
         check_optimizer(cell.optimizer, options=dict(cell.optimizer_options))
     return {
         "suite": suite.name,
@@ -78,15 +79,17 @@ def augmentation_transforms(spec: AugmentSpec | None) -> list[str]:
 
 
 def _cell(suite: Suite, cell: Cell) -> dict:
+    """The cell's stages as the planner resolves them: with its setting axes applied, the
+    target-only ones to its target stages alone (bench/config/axes.py)."""
+    own, shared = cell_suite(suite, cell), cell_suite(suite, cell, shared=True)
     stages = []
-    shared, own = cell_suite(suite, cell, shared=True), cell_suite(suite, cell)
-    if cell.strategy.init == "base" and suite.base.pretrain is not None:
+    if cell.strategy.init == "base" and shared.base.pretrain is not None:
         stage, hyper = pretrain_stage(shared)
         stages.append(_stage(shared, cell, stage, hyper, target=False))
     for stage in cell.strategy.stages:
         target = suite.target in stage.data
-        seen = own if target else shared  # the settings this stage's jobs are planned with
-        stages.append(_stage(seen, cell, stage, stage_settings(seen, cell, stage), target=target))
+        view = own if target else shared
+        stages.append(_stage(view, cell, stage, stage_settings(view, cell, stage), target=target))
     return {
         "id": cell.id,
         "factors": dict(cell.factors),

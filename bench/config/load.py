@@ -140,6 +140,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         optimizers={k: tuple(sorted(v.items())) for k, v in raw.get("optimizers", {}).items()},
         augmentation=augmentation,
         balance=raw.get("balance", {}).get("method", "none"),
+        balance_mixup_alpha=raw.get("balance", {}).get("mixup_alpha", 0.2),
         tuning=_tuning(raw["tuning"], file=file) if "tuning" in raw else None,
         description=suite.get("description", ""),
         results_dir=Path(suite.get("results", "results")),

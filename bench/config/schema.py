@@ -181,7 +181,7 @@ TRAINABLE = Pattern(
 RESIZE_MODES = ("stretch", "pad")
 BAD_IMAGE_MODES = ("error", "skip")
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")  # scipy.ndimage's
-BALANCE_METHODS = ("none", "class_weight", "oversample", "undersample")
+BALANCE_METHODS = ("none", "class_weight", "oversample", "undersample", "mixup")
 PRUNERS = ("median", "none")
 PARAM_TYPES = ("float", "int", "categorical")
 
@@ -311,7 +311,7 @@ SCHEMA = {
         "fill_mode": Field(str, Choice(FILL_MODES)),
         "mixup_alpha": NON_NEGATIVE,
     },
-    "balance": {"method": Field(str, Choice(BALANCE_METHODS))},
+    "balance": {"method": Field(str, Choice(BALANCE_METHODS)), "mixup_alpha": POSITIVE},
     "tuning": {
         "n_trials": COUNT,
         "timeout": POSITIVE,

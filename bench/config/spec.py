@@ -204,7 +204,8 @@ class Suite:
     factors: tuple[str, ...]
     optimizers: dict[str, tuple] = field(default_factory=dict)  # [optimizers.NAME] options
     augmentation: AugmentSpec = AugmentSpec()
-    balance: str = "none"  # none, class_weight, oversample, undersample
+    balance: str = "none"  # none, class_weight, oversample, undersample, mixup
+    balance_mixup_alpha: float = 0.2  # Beta(alpha, alpha) of balance = "mixup"
     tuning: TuningSpec | None = None
     description: str = ""
     results_dir: Path = field(default=Path("results"))

@@ -323,6 +323,7 @@ def _fold_job(suite, cell, fold, stages, parent, weights, target, env) -> FoldJo
             "protocol.threshold": suite.protocol.threshold,
             "augmentation": suite.augmentation if cell.augment else None,
             "balance.method": suite.balance,
+            **_mixup_balance(suite),
             "tuning": suite.tuning,
             "suite.seed": suite.seed,
             "seed": seed,
@@ -348,6 +349,11 @@ def _data(suite: Suite, names) -> dict[str, str]:
         f"datasets.{name}": fingerprint(suite.datasets[name], image_size=suite.image_size)
         for name in names
     }
+
+
+def _mixup_balance(suite: Suite) -> dict:
+    """MixUp balancing's alpha, only where it is read (other methods keep their hashes)."""
+    return {"balance.mixup_alpha": suite.balance_mixup_alpha} if suite.balance == "mixup" else {}
 
 
 def _canonical(inputs: dict) -> dict:

@@ -167,7 +167,8 @@ fill_mode = "nearest"
 mixup_alpha = 0.0
 
 [balance]
-method = "none"
+method = "mixup"
+mixup_alpha = 0.2
 
 [tuning]
 n_trials = 2
@@ -463,6 +464,7 @@ MUTATIONS = {
         }.items()
     },
     "balance.method": (put("balance.method", "class_weight"), folds),
+    "balance.mixup_alpha": (put("balance.mixup_alpha", 0.4), folds),
     "tuning.n_trials": (put("tuning.n_trials", 3), folds),
     "tuning.timeout": (put("tuning.timeout", 300), folds),
     "tuning.pruner": (put("tuning.pruner", "none"), folds),
@@ -680,3 +682,12 @@ def test_a_file_source_key_changes_the_dataset_fingerprint(
     assert content_hash(_fingerprint(source, **before)) != content_hash(
         _fingerprint(source, **after)
     )
+
+
+def test_mixup_alpha_enters_only_where_mixup_balances(tmp_path):
+    """Other balancing methods do not read it, so their stored jobs keep their hashes."""
+    raw = tomllib.loads(BASE.format(root=tmp_path))
+    raw["balance"] = {"method": "class_weight"}
+    before = _labels(make_plan(_suite(tmp_path, raw, "a")))
+    raw["balance"]["mixup_alpha"] = 0.7
+    assert _labels(make_plan(_suite(tmp_path, raw, "b"))) == before

@@ -101,9 +101,10 @@ class ShuffledBatches(keras.utils.PyDataset):
             return x, y
         x, y = x.astype(np.float32), y.astype(np.float32)
         weight = lam[mixed].astype(np.float32)
-        x[mixed] = weight[:, None, None, None] * x[mixed] + (
-            1 - weight[:, None, None, None]
-        ) * self.x[partners[mixed]]
+        x[mixed] = (
+            weight[:, None, None, None] * x[mixed]
+            + (1 - weight[:, None, None, None]) * self.x[partners[mixed]]
+        )
         y[mixed] = weight[:, None] * y[mixed] + (1 - weight[:, None]) * self.y[partners[mixed]]
         return x, y
 

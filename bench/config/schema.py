@@ -181,6 +181,8 @@ TRAINABLE = Pattern(
 RESIZE_MODES = ("stretch", "pad")
 BAD_IMAGE_MODES = ("error", "skip")
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")  # scipy.ndimage's
+SEGMENT_METHODS = ("none", "kmeans")  # bench.data.segment
+SEGMENT_OUTPUTS = ("mask", "crop")
 BALANCE_METHODS = ("none", "class_weight", "oversample", "undersample", "mixup")
 PRUNERS = ("median", "none")
 PARAM_TYPES = ("float", "int", "categorical")
@@ -298,6 +300,10 @@ SCHEMA = {
         "threshold": OneOf((FRACTION, Field(str, Choice(("youden",))))),
         "leakage": Field(str, Choice(("error", "warn"))),
         "deterministic": BOOL,
+    },
+    "preprocess": {
+        "segment": Field(str, Choice(SEGMENT_METHODS)),
+        "segment_output": Field(str, Choice(SEGMENT_OUTPUTS)),
     },
     "augmentation": {
         "rotation": Field(float, Range(0, 180)),

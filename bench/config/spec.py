@@ -17,6 +17,8 @@ class DatasetSpec:
     name: str
     source: str  # "synthetic:ultrasound", "folder:PATH"
     options: tuple[tuple[str, Any], ...] = ()  # samples_per_class, classes, difficulty, ...
+    segment: str = "none"  # [preprocess] segment, for the target: "kmeans" finds the lesion
+    segment_output: str = "mask"  # [preprocess] segment_output: "mask" or "crop"
 
     @property
     def kind(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -134,7 +134,7 @@ def _plan(suite: Suite, *, share_stages: bool, threads: int) -> Plan:
                 _fold_job(suite, cell, fold, target_stages, parent, weights, target, env)
             )
     _check_inner_folds(suite, fold_jobs, target)
-    _guard_leakage(suite, stage_jobs.values(), target.images)
+    _guard_leakage(suite, stage_jobs.values(), _as_read(suite).images)
     return Plan(
         suite=suite,
         stage_jobs=tuple(stage_jobs.values()),
@@ -188,6 +188,13 @@ def _guard_leakage(suite: Suite, jobs, target_images: np.ndarray) -> None:
             )
             if message:
                 warnings.warn(message, LeakageWarning, stacklevel=2)
+
+
+def _as_read(suite: Suite):
+    """The target's images before ``[preprocess]``: earlier stages' data are compared with
+    what was read, so a segmented target still matches its unsegmented copies."""
+    spec = suite.datasets[suite.target]
+    return load_dataset(replace(spec, segment="none"), image_size=suite.image_size)
 
 
 class LeakageWarning(UserWarning):

@@ -154,6 +154,10 @@ validation = 0.25
 threshold = 0.5
 leakage = "error"
 
+[preprocess]
+segment = "kmeans"
+segment_output = "mask"
+
 [augmentation]
 rotation = 10
 width_shift = 0.1
@@ -442,6 +446,8 @@ MUTATIONS = {
         put(f"{STAGE1}.by_backbone.mobilenetv2.patience", 4),
         stage_of_two(1, backbone_only="mobilenetv2"),
     ),
+    "preprocess.segment": (put("preprocess.segment", "none"), folds),
+    "preprocess.segment_output": (put("preprocess.segment_output", "crop"), folds),
     "protocol.folds": (put("protocol.folds", 2), folds),
     "protocol.repeats": (put("protocol.repeats", 2), nothing),  # new jobs; the old ones stay
     "protocol.validation": (put("protocol.validation", 0.4), everything),

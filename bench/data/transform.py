@@ -1,9 +1,10 @@
 """From one decoded image to the square uint8 samples a dataset holds.
 
-Order: segment the lesion (``bench.data.segment``, when asked), cut tiles at full resolution (each tile becomes a sample, as histology pipelines
-do with large photographs), resize each to ``image_size`` by stretching or by padding with
-black to keep the aspect ratio, then set the channel count. Channels come last because
-converting small images is cheaper and the luma weighting commutes with resizing.
+Order: segment the lesion (``bench.data.segment``, when asked), cut tiles at full
+resolution (each tile becomes a sample, as histology pipelines do with large photographs),
+resize each to ``image_size`` by stretching or by padding with black to keep the aspect
+ratio, then set the channel count. Channels come last because converting small images is
+cheaper and the luma weighting commutes with resizing.
 The backbone's own input scaling is not done here (see ``bench.models.preprocess``).
 """
 

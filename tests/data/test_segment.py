@@ -47,7 +47,7 @@ def test_large_images_are_clustered_on_a_small_copy_and_the_mask_scaled_back():
 
 
 def test_mask_output_blanks_everything_but_the_lesion():
-    image, lesion = _dermoscopy_like()
+    image, _ = _dermoscopy_like()
     out = segment(image, output="mask")
     mask = lesion_mask(image)
     assert out.shape == image.shape

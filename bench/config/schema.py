@@ -185,6 +185,7 @@ SEGMENT_METHODS = ("none", "kmeans")  # bench.data.segment
 SEGMENT_OUTPUTS = ("mask", "crop")
 BALANCE_METHODS = ("none", "class_weight", "oversample", "undersample", "mixup")
 PRUNERS = ("median", "none")
+EXPLAIN_METHODS = ("gradcam", "shap")
 PARAM_TYPES = ("float", "int", "categorical")
 
 HEAD = {
@@ -333,7 +334,12 @@ SCHEMA = {
             }
         ),
     },
-    "report": {"metrics": ListOf(METRIC), "sort": METRIC, "baseline": NAME},
+    "report": {
+        "metrics": ListOf(METRIC),
+        "sort": METRIC,
+        "baseline": NAME,
+        "explain": Field(str, Choice(EXPLAIN_METHODS)),
+    },
     "regression": {
         "margins": Map(POSITIVE),
         "alpha": FRACTION,

@@ -153,6 +153,7 @@ class ReportSpec:
     metrics: tuple[str, ...] = ("accuracy", "precision", "recall", "specificity", "f1", "auc")
     sort: str = "auc"
     baseline: str | None = None
+    explain: str = "gradcam"  # maps of the examples figure: "gradcam" or "shap"
 
 
 @dataclass(frozen=True)

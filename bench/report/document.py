@@ -72,6 +72,7 @@ def build_document(
     analysis: Analysis,
     figures: FigureSet,
     examples: FigureFile | None = None,
+    examples_method: str = "Grad-CAM",
 ) -> Document:
     """The report's sections for these inputs (see the module docstring for the order)."""
     board = analysis.board
@@ -83,7 +84,7 @@ def build_document(
         _clinical(inputs, board, target.classes),
         _ranges(board),
         _figures(figures),
-        examples and Section("Examples with Grad-CAM", figures=(examples,)),
+        examples and Section(f"Examples with {examples_method}", figures=(examples,)),
         _params(inputs, board),
         _timing(target, inputs, board),
         Section("Provenance", items=analysis.provenance),

@@ -486,6 +486,7 @@ MUTATIONS = {
     "report.metrics": (put("report.metrics", ["auc"]), nothing),
     "report.sort": (put("report.sort", "accuracy"), nothing),
     "report.baseline": (put("report.baseline", "ctl"), nothing),
+    "report.explain": (put("report.explain", "shap"), nothing),
     "regression.margins": (put("regression.margins", {"auc": 0.2}), nothing),
     "regression.alpha": (put("regression.alpha", 0.1), nothing),
     "regression.runtime_tolerance": (put("regression.runtime_tolerance", 2.0), nothing),

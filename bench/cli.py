@@ -753,9 +753,7 @@ def _explain(args) -> int:
         from bench.serve.examples import write_examples
 
         suite = load_suite(args.examples, profile=args.profile)
-        png = write_examples(
-            _bundle(args), suite, per_class=args.per_class, method=args.method
-        )
+        png = write_examples(_bundle(args), suite, per_class=args.per_class, method=args.method)
         print(f"wrote {png} (and .pdf); `bench report {args.examples}` shows it")
         return 0
     if not args.images:

@@ -23,7 +23,6 @@ from bench.serve.bundle import Bundle
 from bench.serve.export import stored_predictions
 from bench.serve.gradcam import examples_figure
 
-
 METHOD_NAMES = {"gradcam": "Grad-CAM", "shap": "SHAP"}
 
 

@@ -199,9 +199,10 @@ def examples_figure(
     method: str = "gradcam",
 ):
     """A figure of correctly and wrongly classified examples per class, each with the
-    Grad-CAM (or ``method = "shap"``: SHAP) map of its predicted class: one row per (class, correct | wrong), most confident
-    first. ``images`` are uint8 at the model's input size (as ``load_dataset`` returns
-    them at the suite's ``image_size``); ``names`` label the panels (e.g. sample ids)."""
+    Grad-CAM (or, with ``method = "shap"``, SHAP) map of its predicted class: one row per
+    (class, correct | wrong), most confident first. ``images`` are uint8 at the model's
+    input size (as ``load_dataset`` returns them at the suite's ``image_size``); ``names``
+    label the panels (e.g. sample ids)."""
     proba = bundle.predict_proba(images)
     predicted = bundle.labels(proba)
     examples = pick_examples(np.asarray(y_true), proba, predicted, per_class=per_class)

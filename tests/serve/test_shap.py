@@ -17,7 +17,7 @@ from bench.serve.bundle import Bundle
 
 pytest.importorskip("shap")
 
-from bench.serve.shapley import shap_maps, shap_values  # noqa: E402
+from bench.serve.shapley import shap_maps, shap_values
 
 
 @dataclass

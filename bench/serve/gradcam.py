@@ -159,7 +159,9 @@ def _explain_batch(
     from PIL import Image
 
     meta = bundle.metadata
-    images = np.stack([read_image(f, size=meta.image_size) for f in files])
+    images = np.stack(
+        [read_image(f, size=meta.image_size, segmentation=meta.segmentation) for f in files]
+    )
     proba = bundle.predict_proba(images)
     classes = bundle.labels(proba) if fixed is None else np.full(len(files), fixed)
     heat = explanation_maps(method)(bundle, images, classes=classes)
@@ -168,7 +170,8 @@ def _explain_batch(
     for index, (path, cls) in enumerate(zip(files, classes, strict=True)):
         output = _free_name(out, f"{path.stem}_{method}", taken=taken)
         taken.add(output)
-        Image.fromarray(overlay(read_image(path, size=None), heat[index])).save(output)
+        original = read_image(path, size=None, segmentation=meta.segmentation)
+        Image.fromarray(overlay(original, heat[index])).save(output)
         label, p = meta.classes[cls], float(proba[index, cls])
         explained.append(Explained(source=path, output=output, label=label, probability=p))
     return explained

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bench import __version__
-from bench.config.schema import METRIC, Range, suggest
+from bench.config.schema import EXPLAIN_METHODS, METRIC, Range, suggest
 from bench.errors import BenchError
 from bench.quiet import quiet_tensorflow
 
@@ -338,11 +338,18 @@ def _model_parsers(commands) -> None:
         help="largest image accepted (default 10)",
     )
     explain = _model_command(
-        commands, "explain", _explain, "Grad-CAM heatmaps overlaid on images, as PNG", PROFILE
+        commands, "explain", _explain, "Grad-CAM (or SHAP) maps overlaid on images, as PNG", PROFILE
     )
     explain.add_argument("images", nargs="*", metavar="IMAGE", help="image files or folders")
     explain.add_argument(
         "--out", metavar="DIR", type=Path, default=Path("gradcam"), help="default ./gradcam/"
+    )
+    explain.add_argument(
+        "--method",
+        choices=EXPLAIN_METHODS,
+        default=None,
+        help="gradcam (default; with --examples the suite's [report] explain) or shap "
+        "(model-agnostic, needs the explain extra)",
     )
     explain.add_argument(
         "--class", dest="target", metavar="NAME", help="class to explain (default: predicted)"
@@ -924,12 +931,16 @@ def _explain(args) -> int:
         from bench.serve.examples import write_examples
 
         suite = load_suite(args.examples, profile=args.profile)
-        png = write_examples(_bundle(args), suite, per_class=args.per_class)
+        png = write_examples(_bundle(args), suite, per_class=args.per_class, method=args.method)
         print(f"wrote {png} (and .pdf); `bench report {args.examples}` shows it")
         return 0
     if not args.images:
         raise BenchError("bench explain: give IMAGE files or folders, or --examples SUITE")
-    for item in explain_files(_bundle(args), args.images, out=args.out, target=args.target):
+    method = args.method or "gradcam"
+    explained = explain_files(
+        _bundle(args), args.images, out=args.out, target=args.target, method=method
+    )
+    for item in explained:
         print(f"wrote {item.output} ({item.label} {item.probability:.3f})")
     return 0
 

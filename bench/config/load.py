@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
     suite = raw.get("suite", {})
     datasets = _datasets(raw, file=file)
     roles = _roles(suite, datasets, file=file)
+    datasets[roles["target"]] = _preprocessed(datasets[roles["target"]], raw.get("preprocess", {}))
     train = TrainSpec(**raw.get("train", {}))
     strategies = _strategies(raw, roles=roles, datasets=datasets, file=file)
     grid_raw = raw.get("grid", {})
@@ -145,6 +147,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         optimizers={k: tuple(sorted(v.items())) for k, v in raw.get("optimizers", {}).items()},
         augmentation=augmentation,
         balance=raw.get("balance", {}).get("method", "none"),
+        balance_mixup_alpha=raw.get("balance", {}).get("mixup_alpha", 0.2),
         tuning=_tuning(raw["tuning"], file=file) if "tuning" in raw else None,
         description=suite.get("description", ""),
         results_dir=Path(suite.get("results", "results")),
@@ -181,6 +184,16 @@ def _datasets(raw: dict, *, file: str) -> dict[str, DatasetSpec]:
         options = tuple(sorted((k, _freeze(v)) for k, v in table.items() if k != "source"))
         specs[name] = DatasetSpec(name=name, source=table["source"], options=options)
     return specs
+
+
+def _preprocessed(spec: DatasetSpec, table: dict) -> DatasetSpec:
+    """The target with ``[preprocess]`` applied: its images are what the model sees, at
+    training and at prediction; datasets of earlier stages are read as they are."""
+    return replace(
+        spec,
+        segment=table.get("segment", "none"),
+        segment_output=table.get("segment_output", "mask"),
+    )
 
 
 def _roles(suite: dict, datasets: dict, *, file: str) -> dict[str, str]:

@@ -10,13 +10,14 @@ is the one place planning reads data (``bench.data.sources`` caches what it read
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from bench.config.axes import cell_suite
-from bench.config.spec import StageSpec, Suite
+from bench.config.spec import DatasetSpec, StageSpec, Suite
 from bench.data.sources import fingerprint, load_dataset
+from bench.data.synthetic.imageset import ImageSet
 from bench.engine.leakage import difference_hashes, image_hashes
 
 
@@ -75,7 +76,15 @@ def _entry(suite: Suite, name: str) -> DataEntry:
         ids=images.ids,
         labels=images.labels,
         groups=images.groups,
-        image_hashes=frozenset(image_hashes(images.images)),
+        image_hashes=frozenset(image_hashes(_as_read(spec, images, suite.image_size))),
         difference_hashes=difference_hashes(images.images) if target else None,
         resized={size: fingerprint(spec, image_size=size) for size in sorted(sizes)},
     )
+
+
+def _as_read(spec: DatasetSpec, images: ImageSet, image_size: int) -> np.ndarray:
+    """A dataset's images before ``[preprocess]``: earlier stages' data are compared with what
+    was read, so a segmented target still matches its unsegmented copies."""
+    if spec.segment == "none":
+        return images.images
+    return load_dataset(replace(spec, segment="none"), image_size=image_size).images

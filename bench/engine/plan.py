@@ -399,6 +399,7 @@ def _fold_job(
             "protocol.threshold": suite.protocol.threshold,
             "augmentation": suite.augmentation if cell.augment else None,
             "balance.method": suite.balance,
+            **_mixup_balance(suite),
             "tuning": suite.tuning,
             "suite.seed": suite.seed,
             "seed": seed,
@@ -421,6 +422,11 @@ def _fold_job(
 def _data(suite: Suite, catalog: Catalog, names: Iterable[str]) -> dict[str, str]:
     """The fingerprint of each dataset a job reads at its image size, under its suite key."""
     return {f"datasets.{name}": catalog[name].fingerprint_at(suite.image_size) for name in names}
+
+
+def _mixup_balance(suite: Suite) -> dict:
+    """MixUp balancing's alpha, only where it is read (other methods keep their hashes)."""
+    return {"balance.mixup_alpha": suite.balance_mixup_alpha} if suite.balance == "mixup" else {}
 
 
 def _canonical(inputs: dict) -> dict:

@@ -77,6 +77,7 @@ def build_document(
     analysis: Analysis,
     figures: FigureSet,
     examples: FigureFile | None = None,
+    examples_method: str = "Grad-CAM",
 ) -> Document:
     """The report's sections for these inputs (see the module docstring for the order)."""
     board = analysis.board
@@ -89,7 +90,7 @@ def build_document(
         _clinical(inputs, board, target.classes),
         _ranges(board),
         _figures(figures),
-        Section("Examples with Grad-CAM", figures=(examples,)) if examples else None,
+        Section(f"Examples with {examples_method}", figures=(examples,)) if examples else None,
         _params(inputs, board),
         _timing(target, inputs, board),
         _protocol(target.protocol_check),

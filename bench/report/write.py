@@ -84,7 +84,7 @@ def write_report(
         inputs=inputs,
         analysis=analysis,
         figures=figures,
-        examples=_examples(out / "figures"),
+        **_examples(out / "figures"),
     )
     board, costs = analysis.board, cell_costs(inputs)
     files = [
@@ -204,12 +204,17 @@ def _remove_stale_figures(directory: Path, figures: FigureSet) -> None:
                 (directory / f"{stem}{suffix}").unlink(missing_ok=True)
 
 
-def _examples(directory: Path) -> FigureFile | None:
-    """The figure `bench explain --examples` left here for the report, if any."""
+def _examples(directory: Path) -> dict:
+    """The figure `bench explain --examples` left here for the report, if any, and the
+    name of its maps."""
     caption = directory / f"{EXAMPLES}.json"
     if not (caption.is_file() and (directory / f"{EXAMPLES}.png").is_file()):
-        return None
-    return FigureFile(EXAMPLES, json.loads(caption.read_text())["caption"])
+        return {}
+    meta = json.loads(caption.read_text())
+    return {
+        "examples": FigureFile(EXAMPLES, meta["caption"]),
+        "examples_method": meta.get("method", "Grad-CAM"),
+    }
 
 
 def _write(path: Path, text: str) -> Path:

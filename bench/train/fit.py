@@ -53,6 +53,7 @@ class FitSpec:
     preprocessing: str = "unit"  # the backbone's mode, see bench.models.preprocess
     augment: AugmentSpec | None = None
     balance: str = "none"
+    balance_alpha: float = 0.2  # MixUp balancing's Beta(alpha, alpha)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ def fit_stage(
         prepare=prepare,
         augment=spec.augment,
         balance=spec.balance,
+        balance_alpha=spec.balance_alpha,
         workers=loader_threads(spec.augment),
     )
     validation = OrderedBatches(

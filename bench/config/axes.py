@@ -124,7 +124,7 @@ def _steps(key: str, *, where: str) -> list[tuple[str, int | None]]:
             f'{where}: write a setting as "table.key" (e.g. "train.epochs", '
             '"strategies.ctl.stages[0].head.dropout")'
         )
-    return [(s.group(1), None if s.group(2) is None else int(s.group(2))) for s in steps if s]
+    return [(s.group(1), None if s.group(2) is None else int(s.group(2))) for s in steps]
 
 
 def _descend(shape: Any, name: str, *, key: str, where: str) -> Any:

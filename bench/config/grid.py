@@ -119,10 +119,7 @@ def _check_setting(key: str, *, strategies: dict, tuned: bool, file: str) -> Non
         raise ConfigError(f"{where}: the suite has no [tuning] table to vary; add one")
     if not key.startswith("strategies."):
         return
-    match = re.match(r"strategies\.([^.]+)\.?([^.]*)", key)
-    if match is None:
-        raise ConfigError(f'{where}: name the strategy, e.g. "strategies.ctl.stages[0].epochs"')
-    name, step = match.groups()
+    name, step = re.match(r"strategies\.([^.]+)\.?([^.]*)", key).groups()
     if name not in strategies:
         raise ConfigError(
             f"{where}: strategy '{name}' is not in grid.strategy "

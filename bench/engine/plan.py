@@ -170,8 +170,7 @@ def _plan(suite: Suite, catalog: Catalog, *, share_stages: bool, threads: int) -
 def _check_inner_folds(suite: Suite, jobs: list, target: DataEntry) -> None:
     """Inner k-fold tuning needs k patients of every class in every outer training set."""
     for job in jobs:
-        tuning = cell_suite(suite, job.cell).tuning
-        k = tuning.inner_folds if tuning is not None else 1
+        k = cell_suite(suite, job.cell).tuning.inner_folds if suite.tuning is not None else 1
         if k < 2:
             continue
         train = np.concatenate([job.fold.train, job.fold.val])
@@ -315,8 +314,6 @@ def _base(
 def pretrain_stage(suite: Suite) -> tuple[StageSpec, TrainingSettings]:
     """The ``[base]`` pretraining stage (when ``base.pretrain`` is set) and its settings."""
     base = suite.base
-    if base.pretrain is None:
-        raise ValueError("the suite's [base] has no pretrain dataset")
     stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec())
     hyper = TrainingSettings(
         optimizer=base.optimizer,

@@ -34,8 +34,6 @@ def verdicts_against(
     suite's ``[report] published``), at ``margin`` (default: ``[report] margin``, else the
     protocol card's)."""
     name = published or target.published
-    if name is None:
-        raise ValueError("verdicts need a published table: pass published= or set [report]")
     margin = margin if margin is not None else target.margin
     if margin is None:
         raise BenchError(

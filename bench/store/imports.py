@@ -73,7 +73,7 @@ def imported_tables(results: Path = Path("results")) -> list[str]:
 
 def published_scores(name: str, *, results: Path = Path("results")):
     """The scores table of the imported table ``name`` (``results/<name>/``)."""
-    from bench.store.scores import identify_suite, load_scores
+    from bench.store.scores import load_scores
 
     available = imported_tables(results)
     if name not in available:
@@ -84,8 +84,8 @@ def published_scores(name: str, *, results: Path = Path("results")):
         )
     store = Store(results / name / "bench.sqlite")
     try:
-        suite_hash, profile = identify_suite(store, suite_hash=None, profile=PROFILE)
-        return load_scores(store, suite_hash=suite_hash, profile=profile)
+        run = store.latest_run(profile=PROFILE)
+        return load_scores(store, suite_hash=run["suite_hash"], profile=PROFILE)
     finally:
         store.close()
 

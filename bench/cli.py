@@ -189,8 +189,10 @@ def _compare_parser(commands) -> None:
         "--test",
         default="report",
         choices=Choices(_test_names),
-        help="report (default): the report's test — the Nadeau-Bengio corrected t on fold "
-        "means when folds are stored, else the paired t over cells, Holm-adjusted; "
+        metavar="TEST",  # a metavar: argparse would read the choices to build one
+        help="%(choices)s; report (default): the report's test — the Nadeau-Bengio "
+        "corrected t on fold means when folds are stored, else the paired t over cells, "
+        "Holm-adjusted; "
         "paired_t/wilcoxon on per-cell means; corrected_t or bayes (correlated Bayesian t) "
         "on fold means",
     )
@@ -198,7 +200,8 @@ def _compare_parser(commands) -> None:
         "--adjust",
         default="holm",
         choices=Choices(_adjustments),
-        help="multiple-comparison adjustment (default: holm)",
+        metavar="METHOD",
+        help="multiple-comparison adjustment: %(choices)s (default: holm)",
     )
     sub.add_argument(
         "--rope",

@@ -238,7 +238,7 @@ def _workers(work: Path, n: int, *, side: int) -> float:
     print(f"{n} images written in {time.perf_counter() - started:.0f} s", flush=True)
     memory = ProcessMemory()
     suite = suite_for(folder, work, size=side)
-    peak, wall = peak_rss(suite, "--jobs", "2", cache=work / "cache", watch=memory)
+    _, wall = peak_rss(suite, "--jobs", "2", cache=work / "cache", watch=memory)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     data = n * side * side * 3 / 2**20
     print(f"{n} images at {side} px ({data:.0f} MiB of uint8), --jobs 2: {wall:.0f} s wall")
@@ -250,7 +250,6 @@ def _workers(work: Path, n: int, *, side: int) -> float:
                 f"{f.own:.0f} MiB; image file resident {f.image_rss:.0f} MiB "
                 f"({f.image_shared:.0f} MiB shared)"
             )
-    print(f"  coordinator peak RSS {peak:.0f} MiB (wait4)")
     for image_file in (work / "cache" / "datasets").glob("*.pixels"):
         cached = _page_cache_mib(image_file)
         print(

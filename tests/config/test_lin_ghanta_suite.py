@@ -24,6 +24,13 @@ def test_default_profile_validates_on_built_in_data(capsys):
     assert suite.report.heatmap == ("train.learning_rate", "train.epochs")
 
 
+def test_paper_profile_conforms_to_its_card(capsys):
+    assert main(["validate", str(SUITE), "--profile", "paper", "--against", "lin-ghanta"]) == 0
+    out = capsys.readouterr().out
+    assert "9 ok, 0 differs, 0 deviation, 15 unstated" in out
+    assert "grid.train.learning_rate" in out and "grid.train.epochs" in out
+
+
 def test_paper_profile_states_the_published_protocol(tmp_path, monkeypatch, capsys):
     for index, name in enumerate(("benign", "malignant")):
         for i in range(6):
@@ -34,6 +41,7 @@ def test_paper_profile_states_the_published_protocol(tmp_path, monkeypatch, caps
         capsys.readouterr().out
     )
     suite = load_suite(SUITE, profile="paper")
+    assert suite.card == "lin-ghanta"
     assert suite.datasets["skin"].source == "folder:data/isic-skin"
     assert suite.datasets["skin"].option("classes") == ("benign", "malignant")
     assert {c.backbone for c in suite.cells} == {

@@ -13,7 +13,7 @@ Frames are tidy: one row per observation (a fold, a sample, an epoch of a stage,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bench.engine.coordinator import RunSummary
     from bench.report.inputs import ReportInputs
     from bench.report.target import ReportTarget
+    from bench.store.db import FoldRecord
 
 TUNED = "tuned_"  # prefix of the tuned hyperparameter columns of Results.folds()
 
@@ -47,11 +48,14 @@ def run(
     progress: bool = True,
     verbose: bool = False,
     wait: bool = False,
+    on_fold: Callable[[FoldRecord], None] | None = None,
 ) -> RunSummary:
     """Train every job of ``suite`` not stored yet (as ``bench run``); return the summary.
 
     ``jobs`` > 1 trains in local worker processes; ``executor="dask"`` with ``scheduler``
-    on a cluster. A rerun resumes: stored jobs are skipped.
+    on a cluster. A rerun resumes: stored jobs are skipped. ``on_fold`` is called in this
+    process with each fold result once it is stored (``bench run`` passes an MLflow
+    :class:`~bench.tracking.mlflow_runs.LiveLog` there when the suite has ``[tracking]``).
     """
     from bench.engine.coordinator import RunOptions, run_suite
     from bench.engine.executors import ExecutorSpec
@@ -70,6 +74,7 @@ def run(
             scheduler=scheduler,
         ),
         wait=wait,
+        on_fold=on_fold,
     )
     return run_suite(_suite(suite, profile), options=options)
 

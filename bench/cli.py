@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bench import __version__
-from bench.config.schema import METRIC, Range, suggest
+from bench.config.schema import EXPLAIN_METHODS, METRIC, Range, suggest
 from bench.errors import BenchError
 from bench.quiet import quiet_tensorflow
 
@@ -156,25 +156,43 @@ def _compare_parser(commands) -> None:
     sub = commands.add_parser(
         "compare",
         parents=[PROFILE, DEBUG],
-        help="test each level of a factor against a baseline level",
+        help="test each level of a factor against a baseline level, or each cell against a "
+        "published table",
         description="Compare each level of FACTOR with BASELINE over cells matched on the other "
-        "factors; p-values adjusted across the comparisons.",
+        "factors; p-values adjusted across the comparisons. With --published NAME instead: "
+        "test each cell's fold scores against the value of the imported table NAME (TOST at "
+        "--margin) and say per cell: reproduced, differs or inconclusive.",
     )
     sub.add_argument(
         "suite",
         help="suite TOML file, or the name of a results folder (e.g. one made by `bench import`)",
     )
     sub.add_argument(
-        "--metric", required=True, type=metric_name, help="metric to compare, e.g. auc"
+        "--metric",
+        type=metric_name,
+        help="metric to compare, e.g. auc (with --published, default: every metric both hold)",
     )
-    sub.add_argument("--factor", required=True, help="grid axis, e.g. strategy")
-    sub.add_argument("--baseline", required=True, help="level compared against, e.g. scratch")
+    sub.add_argument("--factor", help="grid axis, e.g. strategy")
+    sub.add_argument("--baseline", help="level compared against, e.g. scratch")
+    sub.add_argument(
+        "--published",
+        metavar="NAME",
+        help="instead: test each cell against the table imported as NAME (`bench import`)",
+    )
+    sub.add_argument(
+        "--margin",
+        type=Bounded(float, Range(0, open_low=True)),
+        help="with --published: the equivalence margin in the metric's units, e.g. 0.02 "
+        "(default: [report] margin of the suite)",
+    )
     sub.add_argument(
         "--test",
         default="report",
         choices=Choices(_test_names),
-        help="report (default): the report's test — the Nadeau-Bengio corrected t on fold "
-        "means when folds are stored, else the paired t over cells, Holm-adjusted; "
+        metavar="TEST",  # a metavar: argparse would read the choices to build one
+        help="%(choices)s; report (default): the report's test — the Nadeau-Bengio "
+        "corrected t on fold means when folds are stored, else the paired t over cells, "
+        "Holm-adjusted; "
         "paired_t/wilcoxon on per-cell means; corrected_t or bayes (correlated Bayesian t) "
         "on fold means",
     )
@@ -182,7 +200,8 @@ def _compare_parser(commands) -> None:
         "--adjust",
         default="holm",
         choices=Choices(_adjustments),
-        help="multiple-comparison adjustment (default: holm)",
+        metavar="METHOD",
+        help="multiple-comparison adjustment: %(choices)s (default: holm)",
     )
     sub.add_argument(
         "--rope",
@@ -322,11 +341,18 @@ def _model_parsers(commands) -> None:
         help="largest image accepted (default 10)",
     )
     explain = _model_command(
-        commands, "explain", _explain, "Grad-CAM heatmaps overlaid on images, as PNG", PROFILE
+        commands, "explain", _explain, "Grad-CAM (or SHAP) maps overlaid on images, as PNG", PROFILE
     )
     explain.add_argument("images", nargs="*", metavar="IMAGE", help="image files or folders")
     explain.add_argument(
         "--out", metavar="DIR", type=Path, default=Path("gradcam"), help="default ./gradcam/"
+    )
+    explain.add_argument(
+        "--method",
+        choices=EXPLAIN_METHODS,
+        default=None,
+        help="gradcam (default; with --examples the suite's [report] explain) or shap "
+        "(model-agnostic, needs the explain extra)",
     )
     explain.add_argument(
         "--class", dest="target", metavar="NAME", help="class to explain (default: predicted)"
@@ -398,6 +424,12 @@ def _run_parser(commands) -> None:
         help="plan and say per job what is stored, stale (and why) or to train; train nothing",
     )
     _add_execution(sub)
+    sub.add_argument(
+        "--mlflow",
+        metavar="URI",
+        help="log each fold to the MLflow tracking server at URI as it finishes "
+        "(default: [tracking] mlflow of the suite); needs the mlflow extra",
+    )
 
 
 def _add_verbosity(sub: argparse.ArgumentParser) -> None:
@@ -495,24 +527,38 @@ def _run(args) -> int:
             f"{suite.protocol.repeats} repeat(s)",
             file=sys.stderr,
         )
-    summary = api.run(
-        suite,
-        jobs=args.jobs,
-        executor=args.executor,
-        threads=args.threads,
-        scheduler=args.scheduler,
-        max_jobs_per_worker=args.max_jobs_per_worker,
-        retry_failed=args.retry_failed,
-        fail_fast=args.fail_fast,
-        reuse=not args.no_reuse,
-        progress=not args.quiet,
-        verbose=args.verbose,
-        wait=args.wait,
-    )
+    with _tracking(suite, args.mlflow) as on_fold:
+        summary = api.run(
+            suite,
+            jobs=args.jobs,
+            executor=args.executor,
+            threads=args.threads,
+            scheduler=args.scheduler,
+            max_jobs_per_worker=args.max_jobs_per_worker,
+            retry_failed=args.retry_failed,
+            fail_fast=args.fail_fast,
+            reuse=not args.no_reuse,
+            progress=not args.quiet,
+            verbose=args.verbose,
+            wait=args.wait,
+            on_fold=on_fold,
+        )
     for line in summary.lines():
         print(line)
     print(f"results: {suite.store_path}")
     return 130 if summary.interrupted else (1 if summary.failed else 0)
+
+
+def _tracking(suite, uri: str | None):
+    """The live MLflow log of `--mlflow URI` or [tracking] mlflow, or nothing."""
+    import contextlib
+
+    uri = uri or suite.tracking.mlflow
+    if uri is None:
+        return contextlib.nullcontext()
+    from bench.tracking.mlflow_runs import LiveLog
+
+    return LiveLog(suite, uri)
 
 
 def _dry_run(suite, *, threads: int | None) -> int:
@@ -699,6 +745,17 @@ def _compare(args) -> int:
     from bench import stats
     from bench.store.scores import scores_for
 
+    if args.published:
+        return _compare_published(args)
+    needed = {"--metric": args.metric, "--factor": args.factor, "--baseline": args.baseline}
+    missing = [option for option, value in needed.items() if value is None]
+    if missing:
+        raise BenchError(
+            f"bench compare: give {', '.join(missing)} (or --published NAME to test each cell "
+            "against a published table)"
+        )
+    if args.margin is not None:
+        raise BenchError("--margin is the equivalence margin of --published; drop it")
     scores = scores_for(args.suite, profile=args.profile)
     if args.test == "report":
         rows = _report_comparisons(scores, args)
@@ -719,6 +776,41 @@ def _compare(args) -> int:
         "json": stats.comparisons_to_json,
     }[args.format]
     print(render(rows))
+    return 0
+
+
+def _compare_published(args) -> int:
+    """Verdicts of the suite's cells against an imported table, the procedure on stderr."""
+    from bench import stats
+    from bench.report.reproduction import procedure, summary, verdicts_against
+    from bench.report.target import resolve_target
+    from bench.store.scores import scores_for
+
+    extra = [name for name in ("factor", "baseline") if getattr(args, name) is not None]
+    extra += [
+        name
+        for name, default in (("test", "report"), ("adjust", "holm"))
+        if getattr(args, name) != default
+    ]
+    if extra:
+        options = ", ".join(f"--{name}" for name in extra)
+        raise BenchError(f"--published tests each cell against the table; drop {options}")
+    result = verdicts_against(
+        resolve_target(args.suite, profile=args.profile),
+        scores_for(args.suite, profile=args.profile),
+        published=args.published,
+        margin=args.margin,
+        metrics=[args.metric] if args.metric else None,
+    )
+    print(f"test: {procedure(result)}", file=sys.stderr)
+    for line in summary(result):
+        print(line, file=sys.stderr)
+    render = {
+        "markdown": stats.reproductions_to_markdown,
+        "csv": stats.reproductions_to_csv,
+        "json": stats.reproductions_to_json,
+    }[args.format]
+    print(render(result))
     return 0
 
 
@@ -751,7 +843,8 @@ def _import(args) -> int:
     path, count = import_csv(args.csv, suite=args.suite)
     print(
         f"imported {count} rows into {path}; compare with "
-        f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`"
+        f"`bench compare {args.suite} --metric M --factor F --baseline LEVEL`, or test a "
+        f"reproduction against it with `bench compare SUITE --published {args.suite}`"
     )
     return 0
 
@@ -841,12 +934,16 @@ def _explain(args) -> int:
         from bench.serve.examples import write_examples
 
         suite = load_suite(args.examples, profile=args.profile)
-        png = write_examples(_bundle(args), suite, per_class=args.per_class)
+        png = write_examples(_bundle(args), suite, per_class=args.per_class, method=args.method)
         print(f"wrote {png} (and .pdf); `bench report {args.examples}` shows it")
         return 0
     if not args.images:
         raise BenchError("bench explain: give IMAGE files or folders, or --examples SUITE")
-    for item in explain_files(_bundle(args), args.images, out=args.out, target=args.target):
+    method = args.method or "gradcam"
+    explained = explain_files(
+        _bundle(args), args.images, out=args.out, target=args.target, method=method
+    )
+    for item in explained:
         print(f"wrote {item.output} ({item.label} {item.probability:.3f})")
     return 0
 

@@ -118,8 +118,9 @@ def apply_to_tables(tables: dict, settings: dict, section: str) -> dict:
 
 def _steps(key: str, *, where: str) -> list[tuple[str, int | None]]:
     parts = key.split(".")
-    steps = [STEP.fullmatch(part) for part in parts]
-    if len(parts) < 2 or not all(steps):
+    matches = [STEP.fullmatch(part) for part in parts]
+    steps = [m for m in matches if m is not None]
+    if len(parts) < 2 or len(steps) < len(parts):
         raise ConfigError(
             f'{where}: write a setting as "table.key" (e.g. "train.epochs", '
             '"strategies.ctl.stages[0].head.dropout")'

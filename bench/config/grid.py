@@ -119,7 +119,9 @@ def _check_setting(key: str, *, strategies: dict, tuned: bool, file: str) -> Non
         raise ConfigError(f"{where}: the suite has no [tuning] table to vary; add one")
     if not key.startswith("strategies."):
         return
-    name, step = re.match(r"strategies\.([^.]+)\.?([^.]*)", key).groups()
+    match = re.match(r"strategies\.([^.]+)\.?([^.]*)", key)
+    assert match is not None  # key starts with "strategies."
+    name, step = match.groups()
     if name not in strategies:
         raise ConfigError(
             f"{where}: strategy '{name}' is not in grid.strategy "

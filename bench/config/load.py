@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from bench.config.spec import (
     RegressionSpec,
     ReportSpec,
     Suite,
+    TrackingSpec,
     TrainSpec,
     TuningSpec,
 )
@@ -64,9 +66,9 @@ def apply_profile(raw: dict, profile: str | None, *, file: str) -> dict:
 
 
 def suite_hash(raw: dict) -> str:
-    """Content hash of what determines results (not report settings, other profiles, or the
-    protocol card and deviations the suite declares)."""
-    ignored = ("profiles", "report", "regression", "deviations")
+    """Content hash of what determines results (not report settings, other profiles, the
+    tracking server, or the protocol card and deviations the suite declares)."""
+    ignored = ("profiles", "report", "regression", "deviations", "tracking")
     relevant = {k: v for k, v in raw.items() if k not in ignored}
     relevant["suite"] = {
         k: v for k, v in raw.get("suite", {}).items() if k not in ("description", "protocol")
@@ -111,6 +113,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
     suite = raw.get("suite", {})
     datasets = _datasets(raw, file=file)
     roles = _roles(suite, datasets, file=file)
+    datasets[roles["target"]] = _preprocessed(datasets[roles["target"]], raw.get("preprocess", {}))
     train = TrainSpec(**raw.get("train", {}))
     strategies = _strategies(raw, roles=roles, datasets=datasets, file=file)
     grid_raw = raw.get("grid", {})
@@ -144,6 +147,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         optimizers={k: tuple(sorted(v.items())) for k, v in raw.get("optimizers", {}).items()},
         augmentation=augmentation,
         balance=raw.get("balance", {}).get("method", "none"),
+        balance_mixup_alpha=raw.get("balance", {}).get("mixup_alpha", 0.2),
         tuning=_tuning(raw["tuning"], file=file) if "tuning" in raw else None,
         description=suite.get("description", ""),
         results_dir=Path(suite.get("results", "results")),
@@ -152,6 +156,7 @@ def _build(raw: dict, *, path: Path, profile: str) -> Suite:
         backend=suite.get("backend"),
         card=_card(suite.get("protocol"), file=file),
         deviations=tuple(raw.get("deviations", {}).items()),
+        tracking=TrackingSpec(**raw.get("tracking", {})),
     )
 
 
@@ -179,6 +184,16 @@ def _datasets(raw: dict, *, file: str) -> dict[str, DatasetSpec]:
         options = tuple(sorted((k, _freeze(v)) for k, v in table.items() if k != "source"))
         specs[name] = DatasetSpec(name=name, source=table["source"], options=options)
     return specs
+
+
+def _preprocessed(spec: DatasetSpec, table: dict) -> DatasetSpec:
+    """The target with ``[preprocess]`` applied: its images are what the model sees, at
+    training and at prediction; datasets of earlier stages are read as they are."""
+    return replace(
+        spec,
+        segment=table.get("segment", "none"),
+        segment_output=table.get("segment_output", "mask"),
+    )
 
 
 def _roles(suite: dict, datasets: dict, *, file: str) -> dict[str, str]:

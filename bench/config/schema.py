@@ -19,6 +19,7 @@ from bench.config import trainable
 from bench.config.spec import (
     Activation,
     BalanceMethod,
+    ExplainMethod,
     FillMode,
     Init,
     LabelMode,
@@ -26,6 +27,8 @@ from bench.config.spec import (
     Output,
     ParamKind,
     Pruner,
+    SegmentMethod,
+    SegmentOutput,
 )
 from bench.errors import ConfigError
 
@@ -176,6 +179,13 @@ NAME = Field(str, Pattern(r"(?s).*\S.*", "a non-empty string"))
 TEXT = Field(str, ANY)
 BOOL = Field(bool)
 POSITIVE = Field(float, Range(0, open_low=True))
+TRACKING_URI = Field(
+    str,
+    Pattern(
+        r"[A-Za-z][A-Za-z0-9+.-]*:\S+",
+        "a tracking URI such as file:./mlruns, sqlite:///mlflow.db or http://host:5000",
+    ),
+)
 NON_NEGATIVE = Field(float, Range(0))
 COUNT = Field(int, Range(1))
 SEED = Field(int, Range(0))
@@ -192,8 +202,11 @@ TRAINABLE = Pattern(trainable.SYNTAX.pattern, trainable.FORMS)
 RESIZE_MODES = ("stretch", "pad")
 BAD_IMAGE_MODES = ("error", "skip")
 FILL_MODES = get_args(FillMode)
+SEGMENT_METHODS = get_args(SegmentMethod)  # bench.data.segment
+SEGMENT_OUTPUTS = get_args(SegmentOutput)
 BALANCE_METHODS = get_args(BalanceMethod)
 PRUNERS = get_args(Pruner)
+EXPLAIN_METHODS = get_args(ExplainMethod)
 PARAM_TYPES = get_args(ParamKind)
 
 HEAD = {
@@ -313,6 +326,10 @@ SCHEMA = {
         "leakage": Field(str, Choice(get_args(Leakage))),
         "deterministic": BOOL,
     },
+    "preprocess": {
+        "segment": Field(str, Choice(SEGMENT_METHODS)),
+        "segment_output": Field(str, Choice(SEGMENT_OUTPUTS)),
+    },
     "augmentation": {
         "rotation": Field(float, Range(0, 180)),
         "width_shift": SHARE,
@@ -325,7 +342,7 @@ SCHEMA = {
         "fill_mode": Field(str, Choice(FILL_MODES)),
         "mixup_alpha": NON_NEGATIVE,
     },
-    "balance": {"method": Field(str, Choice(BALANCE_METHODS))},
+    "balance": {"method": Field(str, Choice(BALANCE_METHODS)), "mixup_alpha": POSITIVE},
     "tuning": {
         "n_trials": COUNT,
         "timeout": POSITIVE,
@@ -346,6 +363,9 @@ SCHEMA = {
         "sort": METRIC,
         "baseline": NAME,
         "heatmap": ListOf(NAME),  # two grid axes; checked against the grid in load.py
+        "published": NAME,
+        "margin": POSITIVE,
+        "explain": Field(str, Choice(EXPLAIN_METHODS)),
     },
     "regression": {
         "margins": Map(POSITIVE),
@@ -353,6 +373,7 @@ SCHEMA = {
         "runtime_tolerance": Field(float, Range(1)),
     },
     "deviations": Map(NAME),  # setting -> why this suite departs from its protocol card
+    "tracking": {"mlflow": TRACKING_URI},
     "profiles": Map(Map(Any)),  # checked against the rest of the schema, see check()
 }
 PROFILE = {key: shape for key, shape in SCHEMA.items() if key != "profiles"}

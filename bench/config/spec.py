@@ -22,7 +22,10 @@ LabelMode = Literal["labels", "origin"]  # origin: pseudo-label = dataset or sca
 Init = Literal["random", "base"]
 FillMode = Literal["nearest", "constant", "reflect", "wrap"]  # scipy.ndimage's
 Leakage = Literal["error", "warn"]
-BalanceMethod = Literal["none", "class_weight", "oversample", "undersample"]
+BalanceMethod = Literal["none", "class_weight", "oversample", "undersample", "mixup"]
+SegmentMethod = Literal["none", "kmeans"]  # kmeans: bench.data.segment
+SegmentOutput = Literal["mask", "crop"]
+ExplainMethod = Literal["gradcam", "shap"]
 Pruner = Literal["median", "none"]
 ParamKind = Literal["float", "int", "categorical"]
 
@@ -34,6 +37,8 @@ class DatasetSpec:
     name: str
     source: str  # "synthetic:ultrasound", "folder:PATH"
     options: tuple[tuple[str, Any], ...] = ()  # samples_per_class, classes, difficulty, ...
+    segment: SegmentMethod = "none"  # [preprocess] segment (target only): kmeans finds lesions
+    segment_output: SegmentOutput = "mask"  # [preprocess] segment_output
 
     @property
     def kind(self) -> str:
@@ -169,6 +174,16 @@ class ReportSpec:
     sort: str = "auc"
     baseline: str | None = None
     heatmap: tuple[str, ...] = ()  # two axes (rows, columns) of the axis heatmap; () automatic
+    published: str | None = None  # an imported table the report tests the cells against
+    margin: float | None = None  # equivalence margin of those tests, in the metric's units
+    explain: ExplainMethod = "gradcam"  # maps of the examples figure
+
+
+@dataclass(frozen=True)
+class TrackingSpec:
+    """``[tracking]``: where ``bench run`` logs each fold as it finishes (None: nowhere)."""
+
+    mlflow: str | None = None  # an MLflow tracking URI
 
 
 @dataclass(frozen=True)
@@ -224,6 +239,7 @@ class Suite:
     optimizers: dict[str, tuple] = field(default_factory=dict)  # [optimizers.NAME] options
     augmentation: AugmentSpec = AugmentSpec()
     balance: BalanceMethod = "none"
+    balance_mixup_alpha: float = 0.2  # Beta(alpha, alpha) of balance = "mixup"
     tuning: TuningSpec | None = None
     description: str = ""
     results_dir: Path = field(default=Path("results"))
@@ -232,6 +248,7 @@ class Suite:
     backend: Backend | None = None  # [suite] backend; None: --backend or KERAS_BACKEND decides
     card: str | None = None  # [suite] protocol: the published protocol this suite follows
     deviations: tuple[tuple[str, str], ...] = ()  # [deviations]: setting -> reason
+    tracking: TrackingSpec = TrackingSpec()
 
     @property
     def store_path(self) -> Path:

@@ -193,7 +193,7 @@ def key_prefix(prep: Preprocessing) -> str:
     Hashed once per load, so a key per file is one short hash."""
     from PIL import __version__ as pillow
 
-    return content_hash([FORMAT, prep, pillow], length=32)
+    return content_hash([FORMAT, prep.identity, pillow], length=32)
 
 
 def cache_key(prefix: str, digest: str) -> str:

@@ -103,9 +103,14 @@ def skipped_files(spec: DatasetSpec, *, image_size: int) -> tuple[BadFile, ...]:
     return images.skipped if isinstance(images, FileImageSet) else ()
 
 
-def _preprocessing(options: FileOptions, *, image_size: int) -> Preprocessing:
+def _preprocessing(spec: DatasetSpec, options: FileOptions, *, image_size: int) -> Preprocessing:
     return Preprocessing(
-        image_size=image_size, resize=options.resize, channels=options.channels, tile=options.tile
+        image_size=image_size,
+        resize=options.resize,
+        channels=options.channels,
+        tile=options.tile,
+        segment=spec.segment,
+        segment_output=spec.segment_output,
     )
 
 
@@ -117,7 +122,7 @@ def _load(spec: DatasetSpec, image_size: int) -> ImageSet:
     if kind == "medmnist":
         return _medmnist(spec, image_size)
     snapshot = _snapshot(spec)
-    prep = _preprocessing(snapshot.options, image_size=image_size)
+    prep = _preprocessing(spec, snapshot.options, image_size=image_size)
     return read_listing(
         snapshot.listing, list(snapshot.digests), spec=spec, options=snapshot.options, prep=prep
     )
@@ -127,18 +132,21 @@ def _load(spec: DatasetSpec, image_size: int) -> ImageSet:
 def _fingerprint(spec: DatasetSpec, image_size: int) -> str:
     kind = _kind(spec)
     if kind == "synthetic":
-        return content_hash(["synthetic", spec.source, spec.options, image_size])
+        segmented = [spec.segment, spec.segment_output] if spec.segment != "none" else []
+        return content_hash(["synthetic", spec.source, spec.options, image_size, *segmented])
     options = file_options(spec)
-    prep = _preprocessing(options, image_size=image_size)
+    prep = _preprocessing(spec, options, image_size=image_size)
     if kind == "medmnist":
-        return content_hash(["medmnist", file_digest(medmnist_file(spec)), options, prep])
+        return content_hash(["medmnist", file_digest(medmnist_file(spec)), options, prep.identity])
     snapshot = _snapshot(spec)
     listing = snapshot.listing
     files = [
         (e.id, e.label, e.group, e.split, digest)
         for e, digest in zip(listing.entries, snapshot.digests)
     ]
-    return content_hash(["files", kind, prep, options.on_bad_image, listing.class_names, files])
+    return content_hash(
+        ["files", kind, prep.identity, options.on_bad_image, listing.class_names, files]
+    )
 
 
 @lru_cache(maxsize=16)
@@ -175,15 +183,23 @@ def _synthetic(spec: DatasetSpec, image_size: int) -> ImageSet:
     if unknown:
         raise DataError(f"{where(spec, unknown[0])} does not apply to synthetic data; remove it")
     try:
-        return generate(name, image_size=image_size, **knobs)
+        images = generate(name, image_size=image_size, **knobs)
     except DataError as exc:
         raise DataError(f"datasets.{spec.name}: {exc}") from None
+    return _segmented(images, spec) if spec.segment != "none" else images
+
+
+def _segmented(images: ImageSet, spec: DatasetSpec) -> ImageSet:
+    """Generated images with the lesion segmented, each resized back to the image size."""
+    size = images.images.shape[1]
+    prep = Preprocessing(image_size=size, segment=spec.segment, segment_output=spec.segment_output)
+    return replace(images, images=np.concatenate([prepare(image, prep) for image in images.images]))
 
 
 def _medmnist(spec: DatasetSpec, image_size: int) -> FileImageSet:
     """MedMNIST arrays are decoded already: preprocess in memory, no disk cache."""
     options = file_options(spec)
-    prep = _preprocessing(options, image_size=image_size)
+    prep = _preprocessing(spec, options, image_size=image_size)
     listing, images = read_medmnist(spec, options)
     samples = [prepare(image, prep) for image in images]
     return build_image_set(

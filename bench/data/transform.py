@@ -1,9 +1,10 @@
 """From one decoded image to the square uint8 samples a dataset holds.
 
-Order: cut tiles at full resolution (each tile becomes a sample, as histology pipelines
-do with large photographs), resize each to ``image_size`` by stretching or by padding with
-black to keep the aspect ratio, then set the channel count. Channels come last because
-converting small images is cheaper and the luma weighting commutes with resizing.
+Order: segment the lesion (``bench.data.segment``, when asked), cut tiles at full
+resolution (each tile becomes a sample, as histology pipelines do with large photographs),
+resize each to ``image_size`` by stretching or by padding with black to keep the aspect
+ratio, then set the channel count. Channels come last because converting small images is
+cheaper and the luma weighting commutes with resizing.
 The backbone's own input scaling is not done here (see ``bench.models.preprocess``).
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.data.decode import BadImage
+from bench.data.segment import segment
 
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601-2, as Pillow's "L" conversion
 
@@ -26,15 +28,30 @@ class Preprocessing:
     resize: str = "stretch"  # or "pad"
     channels: int | None = None  # None keeps what the file holds
     tile: int | None = None
+    segment: str = "none"  # or "kmeans" (bench.data.segment)
+    segment_output: str = "mask"  # or "crop"
+
+    @property
+    def identity(self) -> dict:
+        """What cache keys and fingerprints hash: segmentation only when it is on, so data
+        read without it keep the keys they had."""
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        if self.segment == "none":
+            del fields["segment"], fields["segment_output"]
+        return fields
 
     @property
     def decode_at_least(self) -> int | None:
-        """Smallest side a reduced-scale decode may give (tiles need full resolution)."""
-        return None if self.tile else self.image_size
+        """Smallest side a reduced-scale decode may give (tiles and crops need full
+        resolution)."""
+        cropped = self.segment != "none" and self.segment_output == "crop"
+        return None if self.tile or cropped else self.image_size
 
 
 def prepare(image: np.ndarray, prep: Preprocessing) -> np.ndarray:
     """Decoded (H, W, C) → (T, S, S, C') samples: T tiles (1 without tiling), S = image_size."""
+    if prep.segment != "none":
+        image = segment(image, output=prep.segment_output)
     pieces = tiles(image, prep.tile) if prep.tile else [image]
     resized = [resize(piece, prep.image_size, how=prep.resize) for piece in pieces]
     return np.stack([set_channels(piece, prep.channels) for piece in resized])

@@ -10,12 +10,14 @@ is the one place planning reads data (``bench.data.sources`` caches what it read
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bench.config.spec import StageSpec, Suite
+from bench.config.axes import cell_suite
+from bench.config.spec import DatasetSpec, StageSpec, Suite
 from bench.data.sources import fingerprint, load_dataset
+from bench.data.synthetic.imageset import ImageSet
 from bench.engine.leakage import difference_hashes, image_hashes
 
 
@@ -30,6 +32,11 @@ class DataEntry:
     groups: np.ndarray  # patient per sample
     image_hashes: frozenset[str] = frozenset()  # content hashes of the images (leakage guard)
     difference_hashes: np.ndarray | None = None  # (N, 64) dHash bits; the target's only
+    # fingerprints at the other image sizes a `suite.image_size` grid axis asks for
+    resized: Mapping[int, str] = field(default_factory=dict)
+
+    def fingerprint_at(self, image_size: int) -> str:
+        return self.resized.get(image_size, self.fingerprint)
 
 
 Catalog = Mapping[str, DataEntry]  # dataset name -> entry
@@ -60,6 +67,7 @@ def stage_classes(stage: StageSpec, datasets: Mapping[str, object]) -> tuple[str
 
 def _entry(suite: Suite, name: str) -> DataEntry:
     spec = suite.datasets[name]
+    sizes = {cell_suite(suite, cell).image_size for cell in suite.cells} - {suite.image_size}
     images = load_dataset(spec, image_size=suite.image_size)
     target = name == suite.target
     return DataEntry(
@@ -68,6 +76,15 @@ def _entry(suite: Suite, name: str) -> DataEntry:
         ids=images.ids,
         labels=images.labels,
         groups=images.groups,
-        image_hashes=frozenset(image_hashes(images.images)),
+        image_hashes=frozenset(image_hashes(_as_read(spec, images, suite.image_size))),
         difference_hashes=difference_hashes(images.images) if target else None,
+        resized={size: fingerprint(spec, image_size=size) for size in sorted(sizes)},
     )
+
+
+def _as_read(spec: DatasetSpec, images: ImageSet, image_size: int) -> np.ndarray:
+    """A dataset's images before ``[preprocess]``: earlier stages' data are compared with what
+    was read, so a segmented target still matches its unsegmented copies."""
+    if spec.segment == "none":
+        return images.images
+    return load_dataset(replace(spec, segment="none"), image_size=image_size).images

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.config.spec import Suite
@@ -34,7 +35,7 @@ from bench.engine.provenance import provenance
 from bench.errors import BenchError
 from bench.metrics import predict_labels
 from bench.report.stages import near_chance_warning, stage_accuracy
-from bench.store.db import PlanRow, Store
+from bench.store.db import FoldRecord, PlanRow, Store
 from bench.store.findings import near_duplicate_line, skipped_lines
 from bench.store.states import JobKind, JobStatus, RunStatus
 from bench.store.trouble import explained
@@ -101,6 +102,7 @@ class RunOptions:
     verbose: bool = False  # a progress line per fold job too
     executor: ExecutorSpec = field(default_factory=ExecutorSpec)
     wait: bool = False  # queue behind a run holding the results directory instead of refusing
+    on_fold: Callable[[FoldRecord], None] | None = None  # told of each fold once it is stored
 
 
 @dataclass
@@ -398,6 +400,8 @@ def _record(run: _RunState, job: StageJob | FoldJob, outcome: Outcome) -> bool:
             inputs=job.inputs,
         )
         run.summary.folds_trained += 1
+        if run.options.on_fold is not None:
+            run.options.on_fold(outcome.result)
         if len(set(predict_labels(outcome.result.proba, threshold=outcome.result.threshold))) == 1:
             run.summary.one_class_folds.append(job.label)
         run.progress.finished(job, scores=outcome.result.scores)

@@ -88,11 +88,23 @@ def _training_lines(plan: Plan) -> list[str]:
                 continue
             aug = "off" if not on else f"{augmentation} in {on} of {len(cells)} cells"
             lines.append(
-                f"  {name} stage {stage.name}: augmentation {aug}, balancing {suite.balance}"
+                f"  {name} stage {stage.name}: augmentation {aug}, balancing {_balancing(suite)}"
             )
     if augmented == 0 and augmentation != "none":
         lines.append("  [augmentation] is set, but no cell has augment = true")
+    target = suite.datasets[suite.target]
+    if target.segment != "none":
+        lines.append(
+            f"  target images: {target.segment} lesion segmentation, {target.segment_output} "
+            "(when read, before resizing; cached)"
+        )
     return lines
+
+
+def _balancing(suite) -> str:
+    if suite.balance == "mixup":
+        return f"mixup (alpha {suite.balance_mixup_alpha:g}) up to the majority count"
+    return suite.balance
 
 
 def augmentation_text(spec: AugmentSpec) -> str:

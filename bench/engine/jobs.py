@@ -334,4 +334,5 @@ def _fit_spec(
         preprocessing=BACKBONES[backbone].preprocessing,
         augment=suite.augmentation if cell is not None and cell.augment else None,
         balance=suite.balance if cell is not None else "none",
+        balance_alpha=suite.balance_mixup_alpha,
     )

@@ -133,23 +133,28 @@ def _plan(suite: Suite, catalog: Catalog, *, share_stages: bool, threads: int) -
         "train.precision": suite.train.precision,
         "protocol.deterministic": suite.protocol.deterministic,
     }
-    catalogs = {suite.image_size: catalog}
     for cell in suite.cells:
         parent, weights, target_stages = (
-            _shared_stages(suite, catalogs, cell, stage_jobs, env)
+            _shared_stages(suite, catalog, cell, stage_jobs, env)
             if share_stages
             else (None, "none", ())
         )
-        own = cell_suite(suite, cell)
         for fold in folds:
             if not share_stages:
                 scope = (cell.id, fold.repeat, fold.fold)
                 parent, weights, target_stages = _shared_stages(
-                    suite, catalogs, cell, stage_jobs, env, scope
+                    suite, catalog, cell, stage_jobs, env, scope
                 )
             fold_jobs.append(
                 _fold_job(
-                    own, _sized(catalogs, own), cell, fold, target_stages, parent, weights, env
+                    cell_suite(suite, cell),
+                    catalog,
+                    cell,
+                    fold,
+                    target_stages,
+                    parent,
+                    weights,
+                    env,
                 )
             )
     _check_inner_folds(suite, fold_jobs, target)
@@ -165,7 +170,8 @@ def _plan(suite: Suite, catalog: Catalog, *, share_stages: bool, threads: int) -
 def _check_inner_folds(suite: Suite, jobs: list, target: DataEntry) -> None:
     """Inner k-fold tuning needs k patients of every class in every outer training set."""
     for job in jobs:
-        k = cell_suite(suite, job.cell).tuning.inner_folds if suite.tuning is not None else 1
+        tuning = cell_suite(suite, job.cell).tuning
+        k = tuning.inner_folds if tuning is not None else 1
         if k < 2:
             continue
         train = np.concatenate([job.fold.train, job.fold.val])
@@ -242,12 +248,7 @@ def _check_stage(suite: Suite, catalog: Catalog, cell: Cell, stage: StageSpec) -
 
 
 def _shared_stages(
-    suite: Suite,
-    catalogs: dict[int, Catalog],
-    cell: Cell,
-    jobs: dict,
-    env: dict,
-    scope: tuple = (),
+    suite: Suite, catalog: Catalog, cell: Cell, jobs: dict, env: dict, scope: tuple = ()
 ) -> tuple[str | None, str, tuple]:
     """Register the cell's fold-independent stages; return where target stages start.
 
@@ -256,7 +257,6 @@ def _shared_stages(
     cell's setting axes except the target-only ones (bench/config/axes.py).
     """
     shared = cell_suite(suite, cell, shared=True)
-    catalog = _sized(catalogs, shared)
     parent, weights = (
         _base(shared, catalog, cell, jobs, env, scope)
         if cell.strategy.init == "base"
@@ -289,14 +289,6 @@ def _shared_stages(
     return parent, weights, resolved
 
 
-def _sized(catalogs: dict[int, Catalog], view: Suite) -> Catalog:
-    """The catalog at ``view``'s image size; read when a setting axis on ``suite.image_size``
-    first asks for a size other than the suite's."""
-    if view.image_size not in catalogs:
-        catalogs[view.image_size] = read_catalog(view)
-    return catalogs[view.image_size]
-
-
 def _base(
     suite: Suite, catalog: Catalog, cell: Cell, jobs: dict, env: dict, scope: tuple
 ) -> tuple[str | None, str]:
@@ -323,6 +315,7 @@ def _base(
 def pretrain_stage(suite: Suite) -> tuple[StageSpec, TrainingSettings]:
     """The ``[base]`` pretraining stage (when ``base.pretrain`` is set) and its settings."""
     base = suite.base
+    assert base.pretrain is not None, "only a suite with [base] pretrain has this stage"
     stage = StageSpec(name="pretrain", data=(base.pretrain,), head=HeadSpec())
     hyper = TrainingSettings(
         optimizer=base.optimizer,
@@ -355,7 +348,7 @@ def _stage_job(
         "suite.image_size": suite.image_size,
         "stage": stage,
         "training": hyper,
-        **_data(catalog, stage.data),
+        **_data(suite, catalog, stage.data),
         "protocol.validation": suite.protocol.validation,
         "start": parent or weights_identity(weights),
         "suite.seed": suite.seed,
@@ -398,7 +391,7 @@ def _fold_job(
             f"backbones.{cell.backbone}": dict(cell.backbone_options),
             "suite.image_size": suite.image_size,
             "stages": [{"stage": stage, "training": hyper} for stage, hyper in stages],
-            **_data(catalog, (suite.target,)),
+            **_data(suite, catalog, (suite.target,)),
             "protocol.folds": suite.protocol.folds,
             "protocol.validation": suite.protocol.validation,
             "split": content_hash(split),
@@ -406,6 +399,7 @@ def _fold_job(
             "protocol.threshold": suite.protocol.threshold,
             "augmentation": suite.augmentation if cell.augment else None,
             "balance.method": suite.balance,
+            **_mixup_balance(suite),
             "tuning": suite.tuning,
             "suite.seed": suite.seed,
             "seed": seed,
@@ -425,9 +419,14 @@ def _fold_job(
     )
 
 
-def _data(catalog: Catalog, names: Iterable[str]) -> dict[str, str]:
-    """The fingerprint of each dataset a job reads, under its suite key."""
-    return {f"datasets.{name}": catalog[name].fingerprint for name in names}
+def _data(suite: Suite, catalog: Catalog, names: Iterable[str]) -> dict[str, str]:
+    """The fingerprint of each dataset a job reads at its image size, under its suite key."""
+    return {f"datasets.{name}": catalog[name].fingerprint_at(suite.image_size) for name in names}
+
+
+def _mixup_balance(suite: Suite) -> dict:
+    """MixUp balancing's alpha, only where it is read (other methods keep their hashes)."""
+    return {"balance.mixup_alpha": suite.balance_mixup_alpha} if suite.balance == "mixup" else {}
 
 
 def _canonical(inputs: dict) -> dict:

@@ -78,24 +78,18 @@ def package_versions() -> dict[str, str]:
 def git_commit(directory: Path) -> str | None:
     """The commit of the repository holding the suite, with '+dirty' for local changes."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
+        commit = _git(directory, "rev-parse", "HEAD", check=True)
+        dirty = _git(directory, "status", "--porcelain", check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + ("+dirty" if dirty else "")
+
+
+def _git(directory: Path, *args: str, check: bool) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=directory, capture_output=True, text=True, timeout=5, check=check
+    )
+    return done.stdout.strip()
 
 
 def hardware() -> dict:

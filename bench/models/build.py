@@ -1,4 +1,4 @@
-"""Build Keras models: a backbone (keras.applications or the small CNN) plus a head.
+"""Build Keras models: a backbone (keras.applications or a small CNN) plus a head.
 
 A model is ``input → backbone (a nested model named "backbone") → head``, so backbone
 weights can move between stages while the head is replaced.
@@ -130,6 +130,23 @@ def small_cnn(shape: tuple[int, int, int]) -> keras.Model:
     return keras.Model(inputs, x, name=BACKBONE)
 
 
+def johri_cnn(shape: tuple[int, int, int]) -> keras.Model:
+    """The baseline CNN of Johri et al. (2025), their Fig. 7: four 3x3 valid convolutions
+    (32, 64, 128, 128 filters, ReLU), each followed by 2x2 max pooling, then flatten, dense
+    512 (ReLU) and dropout 0.5; bench's head adds the softmax layer. At 224 px and 8 classes
+    that is the paper's 9,682,632 parameters. Needs at least 46 px (four valid convolutions
+    and poolings must leave a pixel)."""
+    inputs = keras.Input(shape)
+    x = inputs
+    for i, filters in enumerate((32, 64, 128, 128), start=1):
+        x = keras.layers.Conv2D(filters, 3, activation="relu", name=f"conv{i}")(x)
+        x = keras.layers.MaxPooling2D(name=f"pool{i}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(512, activation="relu", name="dense")(x)
+    x = keras.layers.Dropout(0.5, name="dropout")(x)
+    return keras.Model(inputs, x, name=BACKBONE)
+
+
 def small_resnet(shape: tuple[int, int, int], *, width: int = 16) -> keras.Model:
     """A compact residual network for small images: a conv stem and three stages of two
     basic residual blocks (``width``, 2 × and 4 × ``width`` filters; the last two stages
@@ -171,7 +188,7 @@ def _conv_bn(x, filters: int, *, name: str, stride: int = 1, activate: bool = Tr
     return keras.layers.Activation("relu", name=f"{name}_relu")(x) if activate else x
 
 
-SMALL = {"small_cnn": small_cnn, "small_resnet": small_resnet}
+SMALL = {"small_cnn": small_cnn, "small_resnet": small_resnet, "johri_cnn": johri_cnn}
 
 
 def set_trainable(model: keras.Model, trainable: Trainable) -> None:

@@ -16,7 +16,7 @@ from bench.errors import ConfigError
 @dataclass(frozen=True)
 class BackboneInfo:
     name: str
-    constructor: str  # attribute of keras.applications, or "small_cnn" / "small_resnet"
+    constructor: str  # attribute of keras.applications, or a key of bench.models.build.SMALL
     min_size: int  # smallest input side Keras accepts without the top
     preprocessing: str  # see bench.models.preprocess.MODES
     layers: int  # len(backbone.layers) as bench builds it: input and pooling layers included
@@ -28,6 +28,7 @@ BACKBONES = {
     for info in (
         BackboneInfo("small_cnn", "small_cnn", 16, "unit", 15),
         BackboneInfo("small_resnet", "small_resnet", 16, "unit", 51, ("width", "bn_momentum")),
+        BackboneInfo("johri_cnn", "johri_cnn", 46, "unit", 12, ()),
         BackboneInfo("vgg16", "VGG16", 32, "caffe", 20, ()),
         BackboneInfo("resnet50", "ResNet50", 32, "caffe", 176),
         BackboneInfo("resnet50v2", "ResNet50V2", 32, "tf", 191),

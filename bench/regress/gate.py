@@ -151,6 +151,18 @@ def _notes(baseline: Snapshot, now: Snapshot, *, paired: bool) -> tuple[str, ...
             f"{baseline.profile} → {now.suite_hash}, {now.profile}); if deliberate, "
             "rerun with --update-baseline"
         )
+    before, after = _backend(baseline), _backend(now)
+    if before and after and before != after:
+        notes.append(
+            f"the backend differs from the baseline's ({before} → {after}): its round-off "
+            "moves fold scores and runtime; gate each backend against a baseline of its own "
+            "(--baseline FILE --update-baseline)"
+        )
     if not paired:
         notes.append("the outer folds differ from the baseline's: unpaired Welch t-tests")
     return tuple(notes)
+
+
+def _backend(snapshot: Snapshot) -> str | None:
+    """The Keras backend a snapshot was trained on, where its provenance says."""
+    return snapshot.provenance.get("versions", {}).get("backend")

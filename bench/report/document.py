@@ -3,7 +3,8 @@
 :func:`build_document` decides what a report says, once; ``markdown_report``,
 ``latex_report`` and ``html_report`` only lay the same :class:`Document` out. Sections, in
 order: leaderboard (with the cells' cost when measured), the selection-aware estimate of the
-winner, comparison with the baseline, shared stages (what they learned), clinical tables
+winner, comparison with the baseline, reproduction of the published table (when the suite
+names one), shared stages (what they learned), clinical tables
 (when predictions are stored), range over repeats (when repeated), figures, tuned
 hyperparameters (when tuned), stage reuse and timing (not for imported results), the
 published protocol (when the suite names a card), provenance, and the per-fold appendix.
@@ -20,6 +21,7 @@ from bench.report.figures import FigureFile, FigureSet
 from bench.report.inputs import ReportInputs
 from bench.report.leaderboard import METRIC_LABELS, Leaderboard, leaderboard_table, ranges_table
 from bench.report.params import params_table
+from bench.report.reproduction import procedure, reproduction_table, summary
 from bench.report.significance import BaselineComparisons, comparison_table
 from bench.report.stages import accuracy_table, stage_rows
 from bench.report.table import Table
@@ -32,6 +34,7 @@ from bench.report.timing import (
     stages_table,
     timing_summary,
 )
+from bench.stats.reproduction import Reproductions
 from bench.stats.selection import SelectionEstimate
 
 
@@ -64,6 +67,7 @@ class Analysis:
     comparisons: BaselineComparisons
     provenance: tuple[str, ...]
     selection: SelectionEstimate | str | None = None  # the winner's nested estimate, or why not
+    reproduction: Reproductions | str | None = None  # verdicts against [report] published
 
 
 def build_document(
@@ -73,6 +77,7 @@ def build_document(
     analysis: Analysis,
     figures: FigureSet,
     examples: FigureFile | None = None,
+    examples_method: str = "Grad-CAM",
 ) -> Document:
     """The report's sections for these inputs (see the module docstring for the order)."""
     board = analysis.board
@@ -80,11 +85,12 @@ def build_document(
         _leaderboard(board, inputs),
         _selection(analysis.selection),
         _comparisons(analysis.comparisons, sort=board.sort),
+        _reproduction(analysis.reproduction, target.published),
         _shared_stages(inputs),
         _clinical(inputs, board, target.classes),
         _ranges(board),
         _figures(figures),
-        Section("Examples with Grad-CAM", figures=(examples,)) if examples else None,
+        Section(f"Examples with {examples_method}", figures=(examples,)) if examples else None,
         _params(inputs, board),
         _timing(target, inputs, board),
         _protocol(target.protocol_check),
@@ -186,6 +192,16 @@ def _comparisons(result: BaselineComparisons, *, sort: str) -> Section:
         paragraphs=(text, family, *result.notes),
         tables=(comparison_table(result),),
     )
+
+
+def _reproduction(result: Reproductions | str | None, published: str | None) -> Section | None:
+    if result is None:
+        return None
+    title = f"Reproduction of {published}"
+    if isinstance(result, str):
+        return Section(title, paragraphs=(result,))
+    text = f"Each published cell against its reproduction: {procedure(result)}."
+    return Section(title, paragraphs=(text, *summary(result)), tables=(reproduction_table(result),))
 
 
 def _shared_stages(inputs: ReportInputs) -> Section | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.config.spec import Suite
+from bench.protocols import load_card
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class ReportTarget:
 
     ``suite_hash``/``profile`` None: the latest run in the store. ``base_cells`` are the
     cells whose strategy starts from base weights (they reuse the shared stage jobs);
-    ``classes`` name the target's class indices; ``hint`` tells how to make missing results.
+    ``classes`` name the target's class indices; ``hint`` tells how to make missing results;
+    ``published``/``margin``: the imported table the report tests the cells against.
     """
 
     name: str
@@ -53,6 +55,8 @@ class ReportTarget:
     base_cells: frozenset[str] | None = None
     protocol_check: ProtocolCheck | None = None
     heatmap: tuple[str, ...] = ()  # rows and columns of the axis heatmap; () automatic
+    published: str | None = None  # the imported table the cells are tested against
+    margin: float | None = None  # the equivalence margin of those tests
 
 
 def resolve_target(argument: str, *, profile: str | None = None) -> ReportTarget:
@@ -88,6 +92,8 @@ def target_from_suite(suite: Suite) -> ReportTarget:
         metrics=tuple(suite.report.metrics),
         sort=suite.report.sort,
         baseline=suite.report.baseline,
+        published=suite.report.published,
+        margin=_margin(suite),
         protocol=(
             f"{protocol.folds}-fold stratified group CV × {protocol.repeats} repeat(s); inner "
             f"validation {protocol.validation:g}; threshold {protocol.threshold}"
@@ -96,3 +102,10 @@ def target_from_suite(suite: Suite) -> ReportTarget:
         base_cells=frozenset(c.id for c in suite.cells if c.strategy.init == "base"),
         heatmap=suite.report.heatmap,
     )
+
+
+def _margin(suite: Suite) -> float | None:
+    """The suite's ``[report] margin``, else that of the protocol card it names."""
+    if suite.report.margin is not None or suite.card is None:
+        return suite.report.margin
+    return load_card(suite.card).margin

@@ -40,9 +40,11 @@ from bench.report.leaderboard import (
 )
 from bench.report.markdown_report import markdown_document
 from bench.report.provenance import provenance_lines
+from bench.report.reproduction import verdicts_against
 from bench.report.significance import baseline_marks, compare_with_baseline, comparison_table
 from bench.report.table import to_latex
 from bench.report.target import ReportTarget, target_from_suite
+from bench.stats.reproduction import Reproductions
 from bench.stats.selection import SelectionEstimate, nested_estimate
 
 
@@ -82,7 +84,7 @@ def write_report(
         inputs=inputs,
         analysis=analysis,
         figures=figures,
-        examples=_examples(out / "figures"),
+        **_examples(out / "figures"),
     )
     board, costs = analysis.board, cell_costs(inputs)
     files = [
@@ -134,7 +136,18 @@ def analyse(target: ReportTarget, inputs: ReportInputs, *, request: ReportReques
         comparisons=comparisons,
         provenance=provenance,
         selection=_selection(inputs, board),
+        reproduction=_reproduction(target, inputs, board),
     )
+
+
+def _reproduction(target: ReportTarget, inputs: ReportInputs, board) -> Reproductions | str | None:
+    """The verdicts against the suite's published table, or why there are none."""
+    if target.published is None:
+        return None
+    try:
+        return verdicts_against(target, inputs.scores, metrics=board.metrics)
+    except BenchError as error:
+        return f"No verdicts against {target.published}: {error}."
 
 
 def _selection(inputs: ReportInputs, board) -> SelectionEstimate | str | None:
@@ -191,12 +204,17 @@ def _remove_stale_figures(directory: Path, figures: FigureSet) -> None:
                 (directory / f"{stem}{suffix}").unlink(missing_ok=True)
 
 
-def _examples(directory: Path) -> FigureFile | None:
-    """The figure `bench explain --examples` left here for the report, if any."""
+def _examples(directory: Path) -> dict:
+    """The figure `bench explain --examples` left here for the report, if any, and the
+    name of its maps."""
     caption = directory / f"{EXAMPLES}.json"
     if not (caption.is_file() and (directory / f"{EXAMPLES}.png").is_file()):
-        return None
-    return FigureFile(EXAMPLES, json.loads(caption.read_text())["caption"])
+        return {}
+    meta = json.loads(caption.read_text())
+    return {
+        "examples": FigureFile(EXAMPLES, meta["caption"]),
+        "examples_method": meta.get("method", "Grad-CAM"),
+    }
 
 
 def _write(path: Path, text: str) -> Path:

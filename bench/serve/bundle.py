@@ -44,6 +44,14 @@ class Metadata:
     # --best: the selection-aware estimate of the exported recipe (bench.stats.selection),
     # the number to expect, rather than the winner's flattering mean over folds.
     expected_performance: dict | None = None
+    # [preprocess] of the suite: the lesion segmentation new images get before resizing
+    segment: str = "none"
+    segment_output: str = "mask"
+
+    @property
+    def segmentation(self) -> tuple[str, str] | None:
+        """(method, output) when images are segmented before resizing, else None."""
+        return None if self.segment == "none" else (self.segment, self.segment_output)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

@@ -23,9 +23,15 @@ from bench.serve.bundle import Bundle
 from bench.serve.export import stored_predictions
 from bench.serve.gradcam import examples_figure
 
+METHOD_NAMES = {"gradcam": "Grad-CAM", "shap": "SHAP"}
 
-def write_examples(bundle: Bundle, suite: Suite, *, per_class: int = 3) -> Path:
-    """Draw the examples figure of ``bundle``'s test fold; return the PNG's path."""
+
+def write_examples(
+    bundle: Bundle, suite: Suite, *, per_class: int = 3, method: str | None = None
+) -> Path:
+    """Draw the examples figure of ``bundle``'s test fold with ``method``'s maps (default:
+    the suite's ``[report] explain``); return the PNG's path."""
+    method = method or suite.report.explain
     meta, where = bundle.metadata, bundle.metadata.trained_on
     if where.get("data") != "fold":
         raise BenchError(
@@ -47,14 +53,18 @@ def write_examples(bundle: Bundle, suite: Suite, *, per_class: int = 3) -> Path:
     position = {sample: i for i, sample in enumerate(target.ids)}
     rows = np.array([position[sample] for sample in tested])
     images, labels, names = target.images[rows], target.labels[rows], target.ids[rows]
-    figure = examples_figure(bundle, images, labels, per_class=per_class, names=names)
+    figure = examples_figure(
+        bundle, images, labels, per_class=per_class, names=names, method=method
+    )
     directory = target_from_suite(suite).out_dir / "figures"
     png, _ = save(figure, directory, EXAMPLES)
     caption = (
         f"Test images of outer fold r{where['repeat']} f{where['fold']} of {meta.cell}, "
         f"correctly and wrongly classified per true class (up to {per_class} each, most "
         "confident first; title: predicted class and its probability), overlaid with the "
-        "Grad-CAM of the predicted class."
+        f"{METHOD_NAMES[method]} map of the predicted class."
     )
-    (directory / f"{EXAMPLES}.json").write_text(json.dumps({"caption": caption}))
+    (directory / f"{EXAMPLES}.json").write_text(
+        json.dumps({"caption": caption, "method": METHOD_NAMES[method]})
+    )
     return png

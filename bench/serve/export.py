@@ -256,6 +256,8 @@ def _metadata(suite: Suite, cell: Cell, job: FoldJob, trained, scores, *, fold: 
             "python": platform.python_version(),
         },
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        segment=suite.datasets[suite.target].segment,
+        segment_output=suite.datasets[suite.target].segment_output,
     )
 
 

@@ -124,34 +124,54 @@ def overlay(image: np.ndarray, heat: np.ndarray, *, min_side: int = OVERLAY_MIN_
     return np.round((1 - OVERLAY_ALPHA) * base + OVERLAY_ALPHA * colour).astype(np.uint8)
 
 
+def explanation_maps(method: str):
+    """The map function of ``method``: ``gradcam`` (default) or ``shap``."""
+    if method == "shap":
+        from bench.serve.shapley import shap_maps
+
+        return shap_maps
+    return gradcam
+
+
 def explain_files(
-    bundle: Bundle, paths: Iterable[str | Path], *, out: Path, target: str | None = None
+    bundle: Bundle,
+    paths: Iterable[str | Path],
+    *,
+    out: Path,
+    target: str | None = None,
+    method: str = "gradcam",
 ) -> list[Explained]:
-    """Write ``<name>_gradcam.png`` overlays into ``out`` for image files or folders,
+    """Write ``<name>_<method>.png`` overlays into ``out`` for image files or folders,
     explaining ``target`` (a class name) or each image's predicted class."""
     files = image_files(paths)
     fixed = None if target is None else _class_index(bundle.metadata, target)
     out.mkdir(parents=True, exist_ok=True)
     explained: list[Explained] = []
     for start in range(0, len(files), BATCH):
-        explained += _explain_batch(bundle, files[start : start + BATCH], fixed, out, explained)
+        part = files[start : start + BATCH]
+        explained += _explain_batch(bundle, part, fixed, out, explained, method=method)
     return explained
 
 
-def _explain_batch(bundle: Bundle, files, fixed: int | None, out: Path, done) -> list[Explained]:
+def _explain_batch(
+    bundle: Bundle, files, fixed: int | None, out: Path, done, *, method: str
+) -> list[Explained]:
     from PIL import Image
 
     meta = bundle.metadata
-    images = np.stack([read_image(f, size=meta.image_size) for f in files])
+    images = np.stack(
+        [read_image(f, size=meta.image_size, segmentation=meta.segmentation) for f in files]
+    )
     proba = bundle.predict_proba(images)
     classes = bundle.labels(proba) if fixed is None else np.full(len(files), fixed)
-    heat = gradcam(bundle, images, classes=classes)
+    heat = explanation_maps(method)(bundle, images, classes=classes)
     taken = {e.output for e in done}
     explained = []
     for index, (path, cls) in enumerate(zip(files, classes, strict=True)):
-        output = _free_name(out, f"{path.stem}_gradcam", taken=taken)
+        output = _free_name(out, f"{path.stem}_{method}", taken=taken)
         taken.add(output)
-        Image.fromarray(overlay(read_image(path, size=None), heat[index])).save(output)
+        original = read_image(path, size=None, segmentation=meta.segmentation)
+        Image.fromarray(overlay(original, heat[index])).save(output)
         label, p = meta.classes[cls], float(proba[index, cls])
         explained.append(Explained(source=path, output=output, label=label, probability=p))
     return explained
@@ -179,16 +199,19 @@ def examples_figure(
     *,
     per_class: int = 3,
     names: Sequence[str] | None = None,
+    method: str = "gradcam",
 ):
     """A figure of correctly and wrongly classified examples per class, each with the
-    Grad-CAM of its predicted class: one row per (class, correct | wrong), most confident
-    first. ``images`` are uint8 at the model's input size (as ``load_dataset`` returns
-    them at the suite's ``image_size``); ``names`` label the panels (e.g. sample ids)."""
+    Grad-CAM (or, with ``method = "shap"``, SHAP) map of its predicted class: one row per
+    (class, correct | wrong), most confident first. ``images`` are uint8 at the model's
+    input size (as ``load_dataset`` returns them at the suite's ``image_size``); ``names``
+    label the panels (e.g. sample ids)."""
     proba = bundle.predict_proba(images)
     predicted = bundle.labels(proba)
     examples = pick_examples(np.asarray(y_true), proba, predicted, per_class=per_class)
     rows = [e.index for e in examples]
-    heat = gradcam(bundle, images[rows], classes=[e.predicted for e in examples]) if rows else []
+    explain = explanation_maps(method)
+    heat = explain(bundle, images[rows], classes=[e.predicted for e in examples]) if rows else []
     return _examples_figure(bundle.metadata.classes, images, examples, heat, per_class, names)
 
 

@@ -2,8 +2,9 @@
 
 Folder datasets are read with PIL: ``convert("RGB")`` (greyscale repeats its channel, as
 :func:`bench.models.preprocess.to_rgb` does for synthetic data), then a bilinear resize to
-the suite's image size. Prediction, serving and Grad-CAM take the same two steps, so an
-image of the dataset gets the numbers its out-of-fold prediction had.
+the suite's image size, with the suite's lesion segmentation (``[preprocess]``) between the
+two when it has one. Prediction, serving and Grad-CAM take the same steps, so an image of
+the dataset gets the numbers its out-of-fold prediction had.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from bench.errors import DataError
 
+Segmentation = tuple[str, str] | None  # (method, output) of bench.data.segment
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"})
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression bombs)
 
@@ -24,15 +26,18 @@ class ImageError(DataError):
     """An input is not a readable image, or too large to decode."""
 
 
-def decode_image(data: bytes, *, size: int | None, name: str = "image") -> np.ndarray:
+def decode_image(
+    data: bytes, *, size: int | None, name: str = "image", segmentation: Segmentation = None
+) -> np.ndarray:
     """uint8 (size, size, 3) pixels of an encoded image (png, jpeg, bmp, tiff, ...);
-    ``size=None`` keeps the image's own size (for overlays)."""
+    ``size=None`` keeps the image's own size (for overlays); ``segmentation`` is
+    (method, output) of the lesion segmentation, or None."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:
             _check_pixels(image, name)
-            return to_model_size(image, size=size)
+            return to_model_size(image, size=size, segmentation=segmentation)
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -41,20 +46,27 @@ def decode_image(data: bytes, *, size: int | None, name: str = "image") -> np.nd
         raise ImageError(f"{name}: not a readable image ({type(exc).__name__}: {exc})") from None
 
 
-def read_image(path: str | Path, *, size: int | None) -> np.ndarray:
+def read_image(
+    path: str | Path, *, size: int | None, segmentation: Segmentation = None
+) -> np.ndarray:
     """uint8 (size, size, 3) pixels of an image file; an unreadable file names itself."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ImageError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return decode_image(data, size=size, name=str(path))
+    return decode_image(data, size=size, name=str(path), segmentation=segmentation)
 
 
-def to_model_size(image, *, size: int | None) -> np.ndarray:
-    """A PIL image → RGB, bilinear-resized to ``size`` px: the folder loader's two steps."""
+def to_model_size(image, *, size: int | None, segmentation: Segmentation = None) -> np.ndarray:
+    """A PIL image → RGB, segmented when asked, bilinear-resized to ``size`` px: the folder
+    loader's steps."""
     from PIL import Image
 
     rgb = image.convert("RGB")
+    if segmentation is not None:
+        from bench.data.segment import segment
+
+        rgb = Image.fromarray(segment(np.asarray(rgb), output=segmentation[1]))
     if size is not None:
         rgb = rgb.resize((size, size), Image.BILINEAR)
     return np.asarray(rgb, dtype=np.uint8)

@@ -28,10 +28,11 @@ def predict_to_csv(
     classes = bundle.metadata.classes
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["path", "label", *(f"p_{c}" for c in classes)])
-    size = bundle.metadata.image_size
+    size, segmentation = bundle.metadata.image_size, bundle.metadata.segmentation
     for start in range(0, len(files), batch_size):
         chunk = files[start : start + batch_size]
-        proba = bundle.predict_proba(np.stack([read_image(f, size=size) for f in chunk]))
+        images = [read_image(f, size=size, segmentation=segmentation) for f in chunk]
+        proba = bundle.predict_proba(np.stack(images))
         for path, label, row in zip(chunk, bundle.labels(proba), proba, strict=True):
             writer.writerow([str(path), classes[label], *(repr(float(p)) for p in row)])
     return len(files)

@@ -171,7 +171,10 @@ def _from_json(body: bytes) -> bytes:
 
 def _classify(bundle: Bundle, data: bytes):
     try:
-        image = decode_image(data, size=bundle.metadata.image_size, name="upload")
+        meta = bundle.metadata
+        image = decode_image(
+            data, size=meta.image_size, name="upload", segmentation=meta.segmentation
+        )
     except ImageError as exc:
         raise RequestError(422, str(exc)) from None
     return bundle.predict(image[None])[0]

@@ -13,7 +13,9 @@ Which function answers which question:
   Nemenyi CD, Holm vs a control);
 - AUCs on the same predictions: :func:`delong_test`, :func:`delong_ci`,
   :func:`bootstrap_auc_ci`;
-- effect sizes: :func:`cohens_dz`, :func:`cliffs_delta`.
+- effect sizes: :func:`cohens_dz`, :func:`cliffs_delta`;
+- did a reproduction get the published numbers? :func:`reproduction_verdicts` (per cell, the
+  TOST of :func:`equivalence_to_value` with the corrected standard error).
 """
 
 from bench.metrics import LOWER_IS_BETTER, METRICS, higher_is_better
@@ -24,6 +26,7 @@ from bench.stats.corrected import corrected_t, fold_size_ratio
 from bench.stats.cv52 import alpaydin_5x2cv_f, dietterich_5x2cv_t
 from bench.stats.delong import AucInterval, delong_ci, delong_covariance, delong_test
 from bench.stats.effect import cliffs_delta, cohens_dz
+from bench.stats.equivalence import VERDICTS, Equivalence, equivalence_to_value
 from bench.stats.folds import FoldDifferences, fold_differences, grid_fold_differences
 from bench.stats.matching import MatchedCells, match_levels
 from bench.stats.multiple import ADJUSTMENTS, adjust_pvalues
@@ -46,7 +49,12 @@ from bench.stats.render import (
     comparisons_to_json,
     comparisons_to_markdown,
     comparisons_to_records,
+    reproductions_to_csv,
+    reproductions_to_json,
+    reproductions_to_markdown,
+    reproductions_to_records,
 )
+from bench.stats.reproduction import Reproduction, Reproductions, reproduction_verdicts
 from bench.stats.results import SignificanceResult
 from bench.stats.summary import CellSummary, summarize_cells
 
@@ -55,16 +63,20 @@ __all__ = [
     "LOWER_IS_BETTER",
     "METRICS",
     "TESTS",
+    "VERDICTS",
     "AucInterval",
     "BayesianResult",
     "CellSummary",
     "Comparison",
     "ControlComparison",
+    "Equivalence",
     "FoldDifferences",
     "FriedmanResult",
     "MatchedCells",
     "PairedLevels",
     "RankingResult",
+    "Reproduction",
+    "Reproductions",
     "SignificanceResult",
     "adjust_pvalues",
     "alpaydin_5x2cv_f",
@@ -83,6 +95,7 @@ __all__ = [
     "delong_covariance",
     "delong_test",
     "dietterich_5x2cv_t",
+    "equivalence_to_value",
     "fold_differences",
     "fold_size_ratio",
     "friedman_test",
@@ -97,6 +110,11 @@ __all__ = [
     "paired_levels",
     "paired_t",
     "rank_methods",
+    "reproduction_verdicts",
+    "reproductions_to_csv",
+    "reproductions_to_json",
+    "reproductions_to_markdown",
+    "reproductions_to_records",
     "summarize_cells",
     "wilcoxon_signed_rank",
 ]

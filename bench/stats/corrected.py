@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from bench.errors import StatsError
 from bench.stats.results import SignificanceResult
 from bench.stats.samples import as_sample, check_confidence, check_nonconstant
-from bench.stats.tdist import t_interval, two_sided_p
+from bench.stats.tdist import t_test
 
 
 def fold_size_ratio(n_train: ArrayLike, n_test: ArrayLike) -> float:
@@ -71,19 +71,11 @@ def corrected_t(
     J = d.size
     variance = check_nonconstant(d, what="fold differences")
     se = math.sqrt((1.0 / J + ratio) * variance)
-    mean = float(d.mean())
-    t = mean / se
-    low, high = t_interval(mean, se, J - 1, confidence)
-    return SignificanceResult(
+    return t_test(
         test="Nadeau-Bengio corrected t-test",
-        statistic_name="t",
-        statistic=t,
-        df=float(J - 1),
-        p=two_sided_p(t, J - 1),
+        mean=float(d.mean()),
+        se=se,
         n=J,
-        estimate=mean,
-        ci_low=low,
-        ci_high=high,
         confidence=confidence,
         method=f"variance factor 1/J + n_test/n_train = 1/{J} + {ratio:.6g}",
     )

@@ -21,7 +21,7 @@ from bench.stats.matching import match_levels, matched_means, require_pairs
 from bench.stats.results import SignificanceResult
 from bench.stats.samples import check_confidence, check_nonconstant, paired_differences
 from bench.stats.table import check_finite, check_metric, check_unique_folds
-from bench.stats.tdist import t_interval, two_sided_p
+from bench.stats.tdist import t_test
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,21 +45,7 @@ def paired_t(a: ArrayLike, b: ArrayLike, *, confidence: float = 0.95) -> Signifi
     d = paired_differences(a, b)
     n = d.size
     se = math.sqrt(check_nonconstant(d, what="paired differences") / n)
-    mean = float(d.mean())
-    t = mean / se
-    low, high = t_interval(mean, se, n - 1, confidence)
-    return SignificanceResult(
-        test="paired t-test",
-        statistic_name="t",
-        statistic=t,
-        df=float(n - 1),
-        p=two_sided_p(t, n - 1),
-        n=n,
-        estimate=mean,
-        ci_low=low,
-        ci_high=high,
-        confidence=confidence,
-    )
+    return t_test(test="paired t-test", mean=float(d.mean()), se=se, n=n, confidence=confidence)
 
 
 def wilcoxon_signed_rank(a: ArrayLike, b: ArrayLike) -> SignificanceResult:

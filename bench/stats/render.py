@@ -1,18 +1,21 @@
 """Renderers for comparisons: markdown (for reports), CSV and JSON (full precision).
 
 They accept only :class:`bench.stats.Comparison` records, so every rendered p-value carries the
-name of the test that made it and of the adjustment applied to it.
+name of the test that made it and of the adjustment applied to it; the ``reproductions_*``
+renderers lay out the verdicts against a published table (:class:`bench.stats.Reproductions`).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from bench.stats.compare import RECORD_FIELDS, Comparison
+from bench.stats.reproduction import Reproduction, Reproductions
 
 
 def comparisons_to_records(rows: Sequence[Comparison]) -> list[dict[str, Any]]:
@@ -113,3 +116,74 @@ def _g(value: float | None, digits: int = 4) -> str:
 
 def _p(value: float | None) -> str:
     return _g(value, 3)
+
+
+_TEST_FIELDS = (
+    "difference",
+    "ci_low",
+    "ci_high",
+    "confidence",
+    "se",
+    "df",
+    "t_lower",
+    "p_lower",
+    "t_upper",
+    "p_upper",
+    "method",
+)
+
+
+def reproductions_to_records(result: Reproductions) -> list[dict[str, object]]:
+    """One flat dict per verdict: the cell, the numbers and the test (None without one)."""
+    records = []
+    for row in result.rows:
+        record = {k: v for k, v in dataclasses.asdict(row).items() if k != "test"}
+        test = row.test
+        record |= {k: getattr(test, k) if test else None for k in _TEST_FIELDS}
+        record |= {"margin": result.margin, "alpha": result.alpha}
+        records.append(record)
+    return records
+
+
+def reproductions_to_json(result: Reproductions, *, indent: int | None = 2) -> str:
+    """A JSON list of :func:`reproductions_to_records` dicts; floats at full precision."""
+    return json.dumps(reproductions_to_records(result), indent=indent, allow_nan=False)
+
+
+def reproductions_to_csv(result: Reproductions) -> str:
+    """CSV with one column per record field; floats at full precision, None empty."""
+    records = reproductions_to_records(result)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+    return out.getvalue()
+
+
+def reproductions_to_markdown(result: Reproductions) -> str:
+    """A markdown table: numbers to 4 significant digits, p to 3; the CI is 1 - 2 alpha."""
+    from tabulate import tabulate
+
+    level = f"{round(100 * (1 - 2 * result.alpha), 6):g}% CI"
+    headers = ["metric", "cell", "n", "reproduced", "published", "difference", level]
+    headers += [f"p(d ≤ −{result.margin:g})", f"p(d ≥ +{result.margin:g})", "verdict"]
+    table = [_reproduction_row(row) for row in result.rows]
+    table = [[cell.replace("|", "\\|") for cell in line] for line in table]
+    return tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _reproduction_row(row: Reproduction) -> list[str]:
+    test = row.test
+    return [
+        row.metric,
+        row.published_cell,
+        str(row.n),
+        _g(row.mean),
+        _g(row.published),
+        _g(row.mean - row.published),
+        f"[{_g(test.ci_low)}, {_g(test.ci_high)}]" if test else "",
+        _p(test.p_lower) if test else "",
+        _p(test.p_upper) if test else "",
+        row.verdict + (f" ({row.note})" if row.note else ""),
+    ]

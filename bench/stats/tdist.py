@@ -6,6 +6,8 @@ they compute p-values and intervals the same way.
 
 from __future__ import annotations
 
+from bench.stats.results import SignificanceResult
+
 
 def two_sided_p(t: float, df: float) -> float:
     """P(|T| >= |t|) for T ~ Student t with ``df`` degrees of freedom."""
@@ -21,3 +23,25 @@ def t_interval(estimate: float, se: float, df: float, confidence: float) -> tupl
 
     half = float(stats.t.ppf(0.5 + confidence / 2.0, df)) * se
     return estimate - half, estimate + half
+
+
+def t_test(
+    *, test: str, mean: float, se: float, n: int, confidence: float, method: str | None = None
+) -> SignificanceResult:
+    """The two-sided t-test of ``mean`` (standard error ``se``, n - 1 degrees of freedom) with
+    its ``confidence`` interval."""
+    t = mean / se
+    low, high = t_interval(mean, se, n - 1, confidence)
+    return SignificanceResult(
+        test=test,
+        statistic_name="t",
+        statistic=t,
+        df=float(n - 1),
+        p=two_sided_p(t, n - 1),
+        n=n,
+        estimate=mean,
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        method=method,
+    )

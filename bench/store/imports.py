@@ -3,13 +3,15 @@
 The CSV is tidy: one row per cell (or per cell × repeat × fold); factor columns named like
 grid axes (``strategy``, ``backbone``, ``optimizer``, ...); one column per metric; optional
 ``repeat``, ``fold``, ``n_train`` and ``n_test``. Imported rows then compare and report
-exactly like native runs.
+exactly like native runs. An imported table is found again by its name
+(:func:`published_scores`), e.g. to test a reproduction against it.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import sqlite3
 from pathlib import Path
 
 from bench.errors import BenchError
@@ -50,6 +52,43 @@ def import_csv(
     finally:
         store.close()
     return store.path, len(records)
+
+
+def imported_tables(results: Path = Path("results")) -> list[str]:
+    """Names of the results folders under ``results`` that ``bench import`` filled."""
+    names = []
+    for path in sorted(results.glob("*/bench.sqlite")):
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                row = db.execute("SELECT profile FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error:
+            continue  # not a results database bench can read: not an imported table either
+        if row == (PROFILE,):
+            names.append(path.parent.name)
+    return names
+
+
+def published_scores(name: str, *, results: Path = Path("results")):
+    """The scores table of the imported table ``name`` (``results/<name>/``)."""
+    from bench.store.scores import load_scores
+
+    available = imported_tables(results)
+    if name not in available:
+        listed = ", ".join(available) or "none"
+        raise BenchError(
+            f"published table {name!r}: no imported table of that name in {results}/ (imported: "
+            f"{listed}); import one with `bench import FILE.csv --suite {name}`"
+        )
+    store = Store(results / name / "bench.sqlite")
+    try:
+        run = store.latest_run(profile=PROFILE)
+        assert run is not None  # listed among the imported tables: it has a run
+        return load_scores(store, suite_hash=run["suite_hash"], profile=PROFILE)
+    finally:
+        store.close()
 
 
 def _read(path: Path) -> tuple[list[dict], list[str], list[str]]:

@@ -10,22 +10,30 @@ steps (``<stage>/<metric>``); the fold's job hash as the tag ``bench.job``.
 Runs are found again by their tags (``bench.suite_hash``, ``bench.profile``, ``bench.cell``,
 ``bench.job``), so exporting twice adds nothing, and exporting after new folds were stored
 adds exactly their runs (and refreshes the means and the report of their cells only).
+
+:class:`LiveLog` makes the same runs while ``bench run`` stores each fold (``[tracking]
+mlflow`` or ``--mlflow``): the coordinating process hands it every fold result it stores,
+mapped by the same :func:`fold_row` and child-run code as the export; a later export adds
+the cells' means and the report to the parent runs.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.api import Results, load, report
+from bench.api import TUNED, Results, load, report
+from bench.config.spec import Suite
 from bench.errors import BenchError
+from bench.store.db import FoldRecord
 
 if TYPE_CHECKING:
-    import pandas as pd
     from mlflow import MlflowClient
 
 SUITE_HASH, PROFILE, CELL, JOB = "bench.suite_hash", "bench.profile", "bench.cell", "bench.job"
@@ -33,6 +41,7 @@ PARENT = "mlflow.parentRunId"
 _BATCH = 1000  # MLflow takes at most 1000 metrics per log_batch call
 _FOLD_PARAMS = ("repeat", "fold", "n_train", "n_test", "threshold")
 _NOT_METRICS = {"job", "cell", *_FOLD_PARAMS}
+LIVE_HTTP = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
 
 
 @dataclass(frozen=True)
@@ -70,18 +79,19 @@ def _export(
 ) -> ExportSummary:
     experiment = _experiment(client, results.target.name, uri)
     key = {SUITE_HASH: results.inputs.suite_hash, PROFILE: results.inputs.profile}
-    parents, children = _existing(client, experiment, key)
+    parents, children, bare = _existing(client, experiment, key)
     before = len(parents), len(children)
     folds, histories = results.folds(), results.histories()
-    settings = _settings(suite, profile)
-    changed = set()
+    settings = _suite_settings(suite, profile)
+    changed = bare & set(folds["cell"])  # parents logged live, before any means or report
     for cell, cell_folds in folds.groupby("cell", sort=False):
         if cell not in parents:
             parents[cell] = _parent(client, experiment, key, cell, settings.get(cell, {}))
         for fold in cell_folds.to_dict("records"):
             if fold["job"] not in children:
-                run = _child(client, experiment, key, parents[cell], fold, histories)
-                children[fold["job"]] = run
+                mine = histories[histories["job"] == fold["job"]]
+                curves = zip(mine["stage"], mine["metric"], mine["epoch"], mine["value"])
+                children[fold["job"]] = _child(client, experiment, key, parents[cell], fold, curves)
                 changed.add(cell)
     if changed:
         _refresh_parents(client, results, {cell: parents[cell] for cell in changed}, suite, profile)
@@ -92,6 +102,85 @@ def _export(
         parents=len(parents),
         children=len(children),
     )
+
+
+class LiveLog:
+    """Logs each fold to MLflow at ``uri`` the moment ``bench run`` stores it.
+
+    Use it as a context manager around the run and pass it as the run's ``on_fold``: entering
+    opens the suite's experiment (and finds the runs of earlier, resumed runs), each call
+    logs one fold as a child run of its cell's parent run (made on the cell's first fold and
+    running until the end), leaving marks the parents finished (killed when the run raised).
+    A tracking server that cannot be reached, or any MLflow error, costs one warning line;
+    from then on nothing is logged and the run goes on.
+    """
+
+    def __init__(self, suite: Suite, uri: str, *, warn: Callable[[str], None] | None = None):
+        self.suite, self.uri = suite, uri
+        self.warn = warn or (lambda line: print(line, file=sys.stderr))
+        self.key = {SUITE_HASH: suite.hash, PROFILE: suite.profile}
+        self.broken = False
+        self.touched: set[str] = set()  # parent runs of this run's cells
+
+    def __enter__(self) -> LiveLog:
+        self._guard(self._open)
+        return self
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        self._guard(lambda: self._end("FINISHED" if kind is None else "KILLED"))
+        return False
+
+    def __call__(self, record: FoldRecord) -> None:
+        self._guard(lambda: self._log(record))
+
+    def _open(self) -> None:
+        # Training waits while a fold is logged: give up on a lost server in seconds, not
+        # the minutes of MLflow's default retries (the environment may still say otherwise).
+        for name, value in LIVE_HTTP.items():
+            os.environ.setdefault(name, value)
+        self.client = _client(self.uri)
+        self.experiment = _experiment(self.client, self.suite.name, self.uri)
+        self.parents, self.children, _ = _existing(self.client, self.experiment, self.key)
+        self.settings = _settings(self.suite)
+
+    def _end(self, status: str) -> None:
+        for run in self.touched:
+            self.client.set_terminated(run, status)
+
+    def _log(self, record: FoldRecord) -> None:
+        if record.job in self.children:
+            return
+        cell = record.cell
+        if cell not in self.parents:
+            settings = self.settings.get(cell, {})
+            self.parents[cell] = _parent(
+                self.client, self.experiment, self.key, cell, settings, running=True
+            )
+        elif self.parents[cell] not in self.touched:
+            self.client.update_run(self.parents[cell], status="RUNNING")
+        self.touched.add(self.parents[cell])
+        curves = [
+            (stage, metric, epoch, value)
+            for stage, metrics in record.history.items()
+            for metric, values in metrics.items()
+            for epoch, value in enumerate(values)
+        ]
+        self.children[record.job] = _child(
+            self.client, self.experiment, self.key, self.parents[cell], fold_row(record), curves
+        )
+
+    def _guard(self, action: Callable[[], object]) -> None:
+        if self.broken:
+            return
+        try:
+            action()
+        except Exception as error:  # tracking is a side channel: no failure of it stops a run
+            self.broken = True
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            self.warn(
+                f"warning: MLflow at {self.uri}: {first}; logging stopped, the run goes on "
+                "(`bench mlflow` exports the stored folds later)"
+            )
 
 
 def _client(uri: str) -> MlflowClient:
@@ -123,10 +212,11 @@ def _artifact_location(uri: str) -> str | None:
     return None
 
 
-def _existing(client: MlflowClient, experiment: str, key: dict) -> tuple[dict, dict]:
-    """Runs already exported for these results: parents by cell, children by job."""
+def _existing(client: MlflowClient, experiment: str, key: dict) -> tuple[dict, dict, set]:
+    """Runs already made for these results: parents by cell, children by job, and the cells
+    whose parent holds no metrics yet (made by a live log)."""
     query = " and ".join(f"tags.`{k}` = '{v}'" for k, v in key.items())
-    parents, children, token = {}, {}, None
+    parents, children, bare, token = {}, {}, set(), None
     while True:
         page = client.search_runs([experiment], query, max_results=1000, page_token=token)
         for run in page:
@@ -135,20 +225,50 @@ def _existing(client: MlflowClient, experiment: str, key: dict) -> tuple[dict, d
                 children[tags[JOB]] = run.info.run_id
             elif CELL in tags:
                 parents[tags[CELL]] = run.info.run_id
+                if not run.data.metrics:
+                    bare.add(tags[CELL])
         token = page.token
         if not token:
-            return parents, children
+            return parents, children, bare
 
 
-def _parent(client: MlflowClient, experiment: str, key: dict, cell: str, settings: dict) -> str:
+def _parent(
+    client: MlflowClient,
+    experiment: str,
+    key: dict,
+    cell: str,
+    settings: dict,
+    *,
+    running: bool = False,
+) -> str:
+    """The cell's run: its levels and settings as params (left running for a live log)."""
     from mlflow.entities import Param
 
     levels = dict(part.split("=", 1) for part in cell.split("|") if "=" in part)
     run = client.create_run(experiment, tags={**key, CELL: cell}, run_name=cell)
     params = [Param(k, str(v)) for k, v in {**levels, **settings}.items()]
     client.log_batch(run.info.run_id, params=params)
-    client.set_terminated(run.info.run_id)
+    if not running:
+        client.set_terminated(run.info.run_id)
     return run.info.run_id
+
+
+def fold_row(record: FoldRecord) -> dict:
+    """A fold result as the coordinator stores it, as the row :meth:`Results.folds` reads
+    back: levels, sizes, threshold, scores, tuned values and cost."""
+    return {
+        "job": record.job,
+        "cell": record.cell,
+        "repeat": record.repeat,
+        "fold": record.fold,
+        "threshold": record.threshold,
+        **record.factors,
+        "n_train": record.n_train,
+        "n_test": record.n_test,
+        **record.scores,
+        **record.cost,
+        **{f"{TUNED}{name}": value for name, value in record.params.items()},
+    }
 
 
 def _child(
@@ -157,8 +277,10 @@ def _child(
     key: dict,
     parent: str,
     fold: dict,
-    histories: pd.DataFrame,
+    curves: Iterable[tuple[str, str, int, float]],
 ) -> str:
+    """The fold's run: ``fold`` (a :func:`fold_row`) and its ``(stage, metric, epoch,
+    value)`` training curves."""
     from mlflow.entities import Metric, Param
 
     tags = {**key, CELL: fold["cell"], JOB: fold["job"], PARENT: parent}
@@ -167,13 +289,12 @@ def _child(
     now = int(time.time() * 1000)
     scalar = {k: v for k, v in fold.items() if k not in _NOT_METRICS and _number(v)}
     params = [Param(k, str(fold[k])) for k in _FOLD_PARAMS]
-    params += [Param(k, str(v)) for k, v in fold.items() if k.startswith("tuned_") and _set(v)]
+    params += [Param(k, str(v)) for k, v in fold.items() if k.startswith(TUNED) and _set(v)]
     metrics = [Metric(k, float(v), now, 0) for k, v in scalar.items()]
-    mine = histories[histories["job"] == fold["job"]]
     metrics += [
-        Metric(f"{r.stage}/{r.metric}", float(r.value), now, int(r.epoch))
-        for r in mine.itertuples()
-        if math.isfinite(r.value)
+        Metric(f"{stage}/{metric}", float(value), now, int(epoch))
+        for stage, metric, epoch, value in curves
+        if math.isfinite(value)
     ]
     client.log_batch(run, params=params)
     for start in range(0, len(metrics), _BATCH):
@@ -204,13 +325,17 @@ def _refresh_parents(
                 client.log_artifact(run, str(path), artifact_path=where)
 
 
-def _settings(suite: str, profile: str | None) -> dict[str, dict]:
+def _suite_settings(suite: str, profile: str | None) -> dict[str, dict]:
     """Per cell, the settings a suite file gives it (none for a results name)."""
     if not str(suite).endswith(".toml"):
         return {}
     from bench.config import load_suite
 
-    loaded = load_suite(suite, profile=profile)
+    return _settings(load_suite(suite, profile=profile))
+
+
+def _settings(loaded: Suite) -> dict[str, dict]:
+    """Per cell of a loaded suite, its settings as parent-run params."""
     shared = {
         "image_size": loaded.image_size,
         "folds": loaded.protocol.folds,

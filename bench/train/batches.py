@@ -26,7 +26,10 @@ class ShuffledBatches(keras.utils.PyDataset):
     ``x`` holds raw pixels of the whole dataset, ``y`` its targets and ``labels`` its integer
     classes (what balancing works on); ``rows`` are the training rows (default: all).
     ``prepare`` (the backbone's preprocessing) runs per batch after augmentation;
-    ``workers`` threads prepare batches ahead of training.
+    ``workers`` threads prepare batches ahead of training. With ``balance = "mixup"`` an
+    epoch also holds synthetic samples (see :func:`mixup_balance`), mixed one batch at a
+    time: ``partners`` and ``lam`` say, per position of the epoch, which row is mixed in and
+    with what weight (1: the row as it is).
     """
 
     def __init__(
@@ -41,6 +44,7 @@ class ShuffledBatches(keras.utils.PyDataset):
         rows: np.ndarray | None = None,
         augment: AugmentSpec | None = None,
         balance: str = "none",
+        balance_alpha: float = 0.2,
         workers: int = 1,
     ):
         super().__init__(workers=workers, max_queue_size=2 * workers)
@@ -48,17 +52,21 @@ class ShuffledBatches(keras.utils.PyDataset):
         self.rows = np.arange(len(labels)) if rows is None else np.asarray(rows)
         self.batch_size, self.seed = batch_size, seed
         self.prepare, self.augment, self.balance = prepare, augment, balance
+        self.balance_alpha = balance_alpha
         self.weights = class_weights(labels[self.rows]) if balance == "class_weight" else None
         self.epoch = 0
-        self.order = self._epoch_order()
+        self.order, self.partners, self.lam = self._epoch_order()
 
     def __len__(self) -> int:
         return -(-len(self.order) // self.batch_size)
 
     def __getitem__(self, index: int):
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        rows = self.order[part]
         rng = np.random.default_rng([self.seed, self.epoch, index])
         x, y = self.x[rows], self.y[rows]
+        if self.partners is not None:
+            x, y = self._mix(x, y, self.partners[part], self.lam[part])
         if self.augment is not None:
             x = augment_batch(x, self.augment, rng)
             if self.augment.mixup_alpha > 0:
@@ -69,18 +77,36 @@ class ShuffledBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
-        self.order = self._epoch_order()
+        self.order, self.partners, self.lam = self._epoch_order()
 
-    def _epoch_order(self) -> np.ndarray:
+    def _epoch_order(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         rng = np.random.default_rng([self.seed, self.epoch])
         labels = self.labels[self.rows]
+        if self.balance == "mixup":
+            picked, partners, lam = mixup_balance(labels, self.balance_alpha, rng)
+            shuffle = rng.permutation(len(picked))
+            return self.rows[picked[shuffle]], self.rows[partners[shuffle]], lam[shuffle]
         if self.balance == "oversample":
             picked = oversample(labels, rng)
         elif self.balance == "undersample":
             picked = undersample(labels, rng)
         else:
             picked = np.arange(len(labels))
-        return self.rows[rng.permutation(picked)]
+        return self.rows[rng.permutation(picked)], None, None
+
+    def _mix(self, x, y, partners, lam):
+        """Synthetic samples of the batch (``lam`` < 1) as convex mixes with their partner."""
+        mixed = np.flatnonzero(lam < 1)
+        if not len(mixed):
+            return x, y
+        x, y = x.astype(np.float32), y.astype(np.float32)
+        weight = lam[mixed].astype(np.float32)
+        x[mixed] = (
+            weight[:, None, None, None] * x[mixed]
+            + (1 - weight[:, None, None, None]) * self.x[partners[mixed]]
+        )
+        y[mixed] = weight[:, None] * y[mixed] + (1 - weight[:, None]) * self.y[partners[mixed]]
+        return x, y
 
 
 class OrderedBatches(keras.utils.PyDataset):
@@ -129,6 +155,36 @@ def oversample(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         extra = rng.choice(rows, size=target - len(rows), replace=True)
         parts.append(np.concatenate([rows, extra]))
     return np.concatenate(parts)
+
+
+def mixup_balance(
+    labels: np.ndarray, alpha: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every row once, plus MixUp samples that bring each minority class to the majority
+    count (Johri et al. 2025 balance HAM10000 this way), drawn afresh each epoch.
+
+    A synthetic sample of class c mixes a random row of c with a random row of any class,
+    ``lam * row + (1 - lam) * partner`` for images and targets alike, with ``lam`` drawn
+    from Beta(alpha, alpha) and folded onto [0.5, 1] so that c keeps the larger share.
+    Returns (rows, partners, lam) as positions in ``labels``; real rows have lam = 1.
+    """
+    classes, counts = np.unique(labels, return_counts=True)
+    target = counts.max()
+    extra = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(labels == c), size=target - n, replace=True)
+            for c, n in zip(classes, counts)
+        ]
+    ).astype(np.int64)
+    partners = rng.integers(0, len(labels), size=len(extra))
+    lam = rng.beta(alpha, alpha, size=len(extra))
+    lam = np.maximum(lam, 1 - lam)
+    real = np.arange(len(labels))
+    return (
+        np.concatenate([real, extra]),
+        np.concatenate([real, partners]),
+        np.concatenate([np.ones(len(labels)), lam]),
+    )
 
 
 def undersample(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:

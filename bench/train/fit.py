@@ -53,6 +53,7 @@ class FitSpec:
     preprocessing: str = "unit"  # the backbone's mode, see bench.models.preprocess
     augment: AugmentSpec | None = None
     balance: str = "none"
+    balance_alpha: float = 0.2  # MixUp balancing's Beta(alpha, alpha)
 
 
 @dataclass(frozen=True)
@@ -150,13 +151,15 @@ def fit_stage(
         prepare=prepare,
         augment=spec.augment,
         balance=spec.balance,
+        balance_alpha=spec.balance_alpha,
         workers=loader_threads(spec.augment),
     )
     validation = OrderedBatches(
         data.images, y, rows=data.val, batch_size=spec.batch_size, prepare=prepare
     )
+    chunk = statistics_chunk(spec.batch_size, image_size=spec.key.image_size)
     statistics = PreciseBatchNorm(
-        OrderedBatches(data.images, None, rows=data.fit, batch_size=256, prepare=prepare)
+        OrderedBatches(data.images, None, rows=data.fit, batch_size=chunk, prepare=prepare)
     )
     history = model.fit(
         batches,
@@ -191,6 +194,19 @@ class PreciseBatchNorm(keras.callbacks.Callback):
 
     def on_test_begin(self, logs=None) -> None:
         recompute_batchnorm(self.model.get_layer(BACKBONE), self.chunks)
+
+
+# Images per precise-BatchNorm chunk: 256 up to 64 px, fewer above, so the chunk's
+# activations (one forward pass in training mode) stay the size of 256 images at 64 px.
+STATISTICS_PIXELS = 256 * 64 * 64
+
+
+def statistics_chunk(batch_size: int, *, image_size: int) -> int:
+    """Images per precise-BatchNorm chunk: at most 256 and :data:`STATISTICS_PIXELS`, at
+    least the training batch (which fits in memory with its gradients, and is the batch
+    BatchNorm normalised over in training). A fixed 256 held 1.6 GB at 128 px in the small
+    CNN and grew with the square of the side."""
+    return max(batch_size, min(256, STATISTICS_PIXELS // image_size**2))
 
 
 def recompute_batchnorm(backbone: keras.Model, chunks) -> None:

@@ -32,6 +32,8 @@ FREE = {
     "--backend",
     "--uri",
     "--against",
+    "--published",
+    "--mlflow",
 }
 
 

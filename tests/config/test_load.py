@@ -48,6 +48,12 @@ def test_hash_ignores_report_settings(write_suite, tmp_path):
     assert a.hash == b.hash
 
 
+def test_hash_ignores_tracking(write_suite):
+    a = load_suite(write_suite())
+    b = load_suite(write_suite('[tracking]\nmlflow = "file:./mlruns"\n', name="other.toml"))
+    assert a.hash == b.hash and (a.tracking.mlflow, b.tracking.mlflow) == (None, "file:./mlruns")
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [

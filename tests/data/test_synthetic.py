@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.model_selection import GroupKFold, cross_val_predict, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -19,6 +19,7 @@ CHANNELS = {
     "cells": 3,
     "natural": 3,
     "dermoscopy": 3,
+    "dermoscopy8": 3,
     "histology": 3,
 }
 
@@ -240,3 +241,27 @@ def test_generation_is_fast():
     start = time.perf_counter()
     generate("ultrasound", samples_per_class=200, image_size=32)
     assert time.perf_counter() - start < 2.0, "expected about 5000 images/s at 32 px"
+
+
+def test_dermoscopy8_has_eight_learnable_classes_with_a_large_majority():
+    skewed = generate("dermoscopy8", samples_per_class=80, image_size=8, imbalance=8)
+    assert skewed.class_names == ("nv", "mel", "bkl", "bcc", "akiec", "vasc", "df", "normal")
+    counts = np.bincount(skewed.labels)
+    assert counts[0] == 80 and counts[-1] == 10 and (np.diff(counts) < 0).all()
+
+    def balanced_accuracy(difficulty):
+        data = generate(
+            "dermoscopy8", samples_per_class=30, image_size=32, difficulty=difficulty, seed=2
+        )
+        centre = data.images[:, 10:22, 10:22].reshape(len(data.images), -1, 3).astype(float)
+        features = np.column_stack(
+            [_invariant_features(data.images), centre.mean(1), centre.std(1)]
+        )
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=3000))
+        predicted = cross_val_predict(
+            model, features, data.labels, cv=GroupKFold(4), groups=data.groups
+        )
+        return np.mean([np.mean(predicted[data.labels == c] == c) for c in range(8)])
+
+    easy = balanced_accuracy(0.1)
+    assert easy > 0.6 and easy > balanced_accuracy(0.9) + 0.3  # chance is 0.125

@@ -69,3 +69,10 @@ def test_augmentation_and_balancing_per_stage(write_suite):
 def test_augmentation_text_lists_only_what_is_set(write_suite):
     suite = load_suite(write_suite(AUGMENT))
     assert augmentation_text(suite.augmentation) == "rotation 15, horizontal_flip, mixup_alpha 0.2"
+
+
+def test_mixup_balancing_and_segmentation_are_described(write_suite):
+    extra = '[balance]\nmethod = "mixup"\nmixup_alpha = 0.3\n[preprocess]\nsegment = "kmeans"\n'
+    text = describe_plan(_plan(write_suite, extra + 'segment_output = "crop"\n'))
+    assert "balancing mixup (alpha 0.3) up to the majority count" in text
+    assert "target images: kmeans lesion segmentation, crop" in text

@@ -155,6 +155,10 @@ validation = 0.25
 threshold = 0.5
 leakage = "error"
 
+[preprocess]
+segment = "kmeans"
+segment_output = "mask"
+
 [augmentation]
 rotation = 10
 width_shift = 0.1
@@ -168,7 +172,8 @@ fill_mode = "nearest"
 mixup_alpha = 0.0
 
 [balance]
-method = "none"
+method = "mixup"
+mixup_alpha = 0.2
 
 [tuning]
 n_trials = 2
@@ -443,6 +448,8 @@ MUTATIONS = {
         put(f"{STAGE1}.by_backbone.mobilenetv2.patience", 4),
         stage_of_two(1, backbone_only="mobilenetv2"),
     ),
+    "preprocess.segment": (put("preprocess.segment", "none"), folds),
+    "preprocess.segment_output": (put("preprocess.segment_output", "crop"), folds),
     "protocol.folds": (put("protocol.folds", 2), folds),
     "protocol.repeats": (put("protocol.repeats", 2), nothing),  # new jobs; the old ones stay
     "protocol.validation": (put("protocol.validation", 0.4), everything),
@@ -465,6 +472,7 @@ MUTATIONS = {
         }.items()
     },
     "balance.method": (put("balance.method", "class_weight"), folds),
+    "balance.mixup_alpha": (put("balance.mixup_alpha", 0.4), folds),
     "tuning.n_trials": (put("tuning.n_trials", 3), folds),
     "tuning.timeout": (put("tuning.timeout", 300), folds),
     "tuning.pruner": (put("tuning.pruner", "none"), folds),
@@ -481,10 +489,14 @@ MUTATIONS = {
     "report.sort": (put("report.sort", "accuracy"), nothing),
     "report.baseline": (put("report.baseline", "ctl"), nothing),
     "report.heatmap": (put("report.heatmap", ["backbone", "strategy"]), nothing),
+    "report.published": (put("report.published", "paper-table"), nothing),
+    "report.margin": (put("report.margin", 0.02), nothing),
+    "report.explain": (put("report.explain", "shap"), nothing),
     "regression.margins": (put("regression.margins", {"auc": 0.2}), nothing),
     "regression.alpha": (put("regression.alpha", 0.1), nothing),
     "regression.runtime_tolerance": (put("regression.runtime_tolerance", 2.0), nothing),
     "deviations": (put("deviations", {"suite.image_size": "a smaller test set"}), nothing),
+    "tracking.mlflow": (put("tracking.mlflow", "file:./mlruns"), nothing),
     "profiles": (put("profiles.other", {"train": {"epochs": 4}}), nothing),
 }
 
@@ -755,3 +767,10 @@ def test_a_setting_axis_plans_as_if_the_suite_had_the_value(base, key):
         assert dict(job.cell.factors)[key] == grid.level(value)
         want = {**expected[label], "cell": job.cell.id, "seed": job.seed, "start": starts[label]}
         assert job.inputs == want, identity.first_difference(want, job.inputs)
+def test_mixup_alpha_enters_only_where_mixup_balances(tmp_path):
+    """Other balancing methods do not read it, so their stored jobs keep their hashes."""
+    raw = tomllib.loads(BASE.format(root=tmp_path))
+    raw["balance"] = {"method": "class_weight"}
+    before = _labels(make_plan(_suite(tmp_path, raw, "a")))
+    raw["balance"]["mixup_alpha"] = 0.7
+    assert _labels(make_plan(_suite(tmp_path, raw, "b"))) == before

@@ -67,7 +67,7 @@ def test_stored_scores_match_recomputed_predictions(finished):
     job, threshold = db.execute("SELECT job, threshold FROM fold_results LIMIT 1").fetchone()
     rows = db.execute("SELECT y_true, proba FROM predictions WHERE job = ?", (job,)).fetchall()
     y = np.array([r[0] for r in rows])
-    proba = np.array([eval(r[1]) for r in rows])
+    proba = np.array([json.loads(r[1]) for r in rows])
     stored = dict(db.execute("SELECT metric, value FROM scores WHERE job = ?", (job,)).fetchall())
     recomputed = compute_metrics(y, proba, threshold=threshold)
     for metric in ("accuracy", "auc", "f1", "mcc"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.config import load_suite
-from bench.engine.runner import RunOptions, run_suite
+from bench.engine.coordinator import RunOptions, run_suite
 from bench.store.db import Store
 
 AXES = '"suite.image_size" = [16, 24]\n"train.epochs" = [1, 2]'

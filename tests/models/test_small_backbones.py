@@ -75,3 +75,36 @@ def test_the_registry_knows_small_resnet_and_its_width():
 
     with pytest.raises(ConfigError, match=r"'backbones\.small_resnet\.alpha' is not an option"):
         check_backbone("small_resnet", image_size=16, options={"alpha": 0.5})
+
+
+def test_johri_cnn_has_the_papers_layers_and_parameter_count():
+    """Johri et al. (2025), Fig. 7: 9,682,632 parameters at 224 px with 8 classes."""
+    model = build_model("johri_cnn", image_size=224, n_classes=8, head=HeadSpec())
+    assert model.count_params() == 9_682_632
+    backbone = model.get_layer(BACKBONE)
+    shapes = {layer.name: layer.output.shape[1:] for layer in backbone.layers[1:]}
+    assert shapes["conv1"] == (222, 222, 32) and shapes["pool1"] == (111, 111, 32)
+    assert shapes["conv4"] == (24, 24, 128) and shapes["pool4"] == (12, 12, 128)
+    assert shapes["flatten"] == (18432,) and shapes["dense"] == (512,)
+    assert backbone.get_layer("dropout").rate == 0.5
+    assert model.output.shape[-1] == 8
+
+
+def test_johri_cnn_trainable_rules_count_its_layers():
+    model = build_model("johri_cnn", image_size=48, n_classes=3, head=HeadSpec())
+    layers = model.get_layer(BACKBONE).layers
+    assert len(layers) == 1 + 4 * 2 + 3  # input, conv-pool blocks, flatten, dense, dropout
+    set_trainable(model, "last:3")
+    assert [layer.name for layer in layers if layer.trainable] == ["flatten", "dense", "dropout"]
+    set_trainable(model, "freeze_first:3")
+    assert not any(layer.trainable for layer in layers[:3])  # input, conv1, pool1
+    assert layers[3].name == "conv2" and all(layer.trainable for layer in layers[3:])
+
+
+def test_johri_cnn_needs_46_px():
+    from bench.errors import ConfigError
+
+    assert check_backbone("johri_cnn", image_size=46, options={}).preprocessing == "unit"
+    build_model("johri_cnn", image_size=46, n_classes=2, head=HeadSpec())
+    with pytest.raises(ConfigError, match="backbone 'johri_cnn' needs images of at least 46 px"):
+        check_backbone("johri_cnn", image_size=45, options={})

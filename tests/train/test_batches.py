@@ -5,7 +5,13 @@ import pytest
 
 from bench.config.spec import AugmentSpec
 from bench.train.augment import augment_batch, mixup
-from bench.train.batches import ShuffledBatches, class_weights, oversample, undersample
+from bench.train.batches import (
+    ShuffledBatches,
+    class_weights,
+    mixup_balance,
+    oversample,
+    undersample,
+)
 
 
 def test_class_weights_equalise_class_totals():
@@ -175,3 +181,71 @@ def test_loader_threads_give_the_batches_indexing_gives():
             np.testing.assert_array_equal(a, b)
         direct.on_epoch_end()
         expected = [direct[i][0] for i in range(len(direct))]
+
+
+def _mixup_batches(labels, *, rows=None, seed=3, alpha=0.4):
+    """Constant images whose value is their row number, one-hot targets, MixUp balancing."""
+    x = np.arange(len(labels), dtype=np.uint8).reshape(-1, 1, 1, 1).repeat(3, axis=-1)
+    y = np.eye(labels.max() + 1, dtype=np.float32)[labels]
+    batches = ShuffledBatches(
+        x, y, labels=labels, rows=rows, batch_size=7, seed=seed, prepare=lambda a: a,
+        balance="mixup", balance_alpha=alpha,
+    )  # fmt: skip
+    return x, y, batches
+
+
+def test_mixup_balancing_brings_every_class_to_the_majority_count():
+    labels = np.array([0] * 12 + [1] * 4 + [2] * 7 + [1] * 5)  # rows 23.. are held out
+    rows = np.arange(23)
+    _, _, batches = _mixup_batches(labels, rows=rows)
+    for _ in range(2):
+        primary = labels[batches.order]
+        assert np.bincount(primary).tolist() == [12, 12, 12]  # 12 + (12-4) + (12-7) samples
+        assert set(batches.order) | set(batches.partners) <= set(rows)  # held-out rows unused
+        real = batches.lam == 1
+        assert sorted(batches.order[real]) == rows.tolist()  # every training row once, as is
+        assert np.array_equal(batches.partners[real], batches.order[real])
+        synthetic = ~real
+        assert synthetic.sum() == 8 + 5
+        assert (labels[batches.order[synthetic]] > 0).all()  # the minority image leads
+        assert (batches.lam[synthetic] >= 0.5).all()
+        batches.on_epoch_end()
+
+
+def test_mixup_balancing_samples_are_convex_mixes_of_images_and_targets():
+    labels = np.array([0] * 10 + [1] * 3 + [2] * 2)
+    x, y, batches = _mixup_batches(labels)
+    got_x = np.concatenate([batches[i][0] for i in range(len(batches))])
+    got_y = np.concatenate([batches[i][1] for i in range(len(batches))])
+    assert len(got_x) == 30 == len(batches.order)
+    lam, a, b = batches.lam, batches.order, batches.partners
+    want_x = lam * a + (1 - lam) * b  # each image's value is its row number
+    np.testing.assert_allclose(got_x[:, 0, 0, 0], want_x, atol=1e-4)
+    want_y = lam[:, None] * y[a] + (1 - lam[:, None]) * y[b]
+    np.testing.assert_allclose(got_y, want_y, atol=1e-6)
+    np.testing.assert_allclose(got_y.sum(axis=1), 1, atol=1e-6)
+    mixed = (lam < 1) & (labels[a] != labels[b])
+    assert mixed.any() and (got_y[mixed].max(axis=1) < 1).all()  # soft labels
+    real = lam == 1
+    assert got_x.dtype == np.float32 and np.array_equal(got_x[real], x[a[real]])
+
+
+def test_mixup_balancing_is_deterministic_given_the_seed():
+    labels = np.array([0] * 10 + [1] * 3 + [2] * 2)
+    first, second, other = (_mixup_batches(labels, seed=s)[2] for s in (3, 3, 4))
+    for name in ("order", "partners", "lam"):
+        assert np.array_equal(getattr(first, name), getattr(second, name))
+    assert not np.array_equal(first.lam, other.lam)
+    np.testing.assert_array_equal(first[1][0], second[1][0])
+
+
+def test_mixup_balance_weights_follow_the_folded_beta():
+    """lam = max(u, 1 - u), u ~ Beta(alpha, alpha): its mean is 1/2 + E|u - 1/2|."""
+    from scipy import stats
+
+    labels = np.array([0] * 4000 + [1] * 10)
+    _, _, lam = mixup_balance(labels, 0.4, np.random.default_rng(0))
+    drawn = lam[4010:]
+    u = stats.beta(0.4, 0.4)
+    expected = 0.5 + u.expect(lambda t: abs(t - 0.5))
+    assert drawn.mean() == pytest.approx(expected, abs=0.01)

@@ -6,7 +6,7 @@ import numpy as np
 from bench.config.spec import HeadSpec
 from bench.config.trainable import parse_trainable
 from bench.models.build import BACKBONE, build_model, set_trainable
-from bench.train.fit import recompute_batchnorm
+from bench.train.fit import recompute_batchnorm, statistics_chunk
 
 
 def _model():
@@ -33,3 +33,11 @@ def test_frozen_batchnorm_keeps_its_statistics():
     ones = np.ones((4, 16, 16, 3), "float32")
     recompute_batchnorm(backbone, [ones, ones])
     np.testing.assert_array_equal(backbone.get_layer("bn1").moving_mean.numpy(), before)
+
+
+def test_statistics_chunk_holds_the_pixels_of_256_images_at_64_px():
+    assert statistics_chunk(16, image_size=32) == 256  # small images: 256 as before
+    assert statistics_chunk(16, image_size=64) == 256
+    assert statistics_chunk(32, image_size=128) == 64  # 256 * 64**2 // 128**2
+    assert statistics_chunk(16, image_size=224) == 20  # 1_048_576 // 50_176
+    assert statistics_chunk(64, image_size=224) == 64  # never below the training batch

@@ -133,3 +133,64 @@ def _field_of_view(batch: Batch, yy, xx) -> np.ndarray:
     rim = per_image(batch.jitter(batch.rng.uniform(1.15, 1.45, batch.n_patients), 0.02))
     radius = np.sqrt(yy**2 + xx**2)
     return soft_step(rim - radius, 0.08) * (1.0 - 0.2 * radius**2)
+
+
+# --- eight classes, as in HAM10000 plus normal skin (Johri et al. 2025) ----------------------
+CLASSES_8 = ("nv", "mel", "bkl", "bcc", "akiec", "vasc", "df", "normal")
+
+# Cue targets per class: asymmetry, border irregularity, colour variegation, diameter (as
+# above), then brown melanin, haemoglobin (red), vessels, white structures, lesion present.
+# A nevus is a small even brown disc; a melanoma large, notched and variegated; a benign
+# keratosis pale brown with milia-like white spots; a basal cell carcinoma pinkish with
+# branching vessels; an actinic keratosis red with white scale; a vascular lesion red
+# without pigment; a dermatofibroma small with a white centre; normal skin has no lesion.
+_CUES_8 = np.array(
+    [
+        [0.0, 0.0, 0.0, 0.4, 1.0, 0.0, 0.0, 0.0, 1.0],
+        [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.2, 1.0],
+        [0.4, 0.3, 0.2, 0.7, 0.45, 0.0, 0.0, 0.7, 1.0],
+        [0.6, 0.5, 0.3, 0.5, 0.15, 0.35, 1.0, 0.3, 1.0],
+        [0.4, 0.7, 0.0, 0.6, 0.0, 0.7, 0.2, 0.9, 1.0],
+        [0.0, 0.1, 0.0, 0.3, 0.0, 1.0, 0.0, 0.0, 1.0],
+        [0.0, 0.0, 0.0, 0.0, 0.6, 0.15, 0.0, 1.0, 1.0],
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    ]
+)
+# Haemoglobin absorbs green and blue: red to purple where it is dense.
+_HAEM_OD = np.array([0.20, 1.30, 1.00], dtype=np.float32)
+_WHITE = np.array([0.97, 0.95, 0.93], dtype=np.float32)
+
+
+def render_8(batch: Batch) -> np.ndarray:
+    """One of eight lesion types (or none) on skin, with hairs and vignetting (B, H, W, 3)."""
+    cues = mix_cues(batch.rng, _CUES_8[batch.patient_labels], batch.difficulty)[batch.patient]
+    yy, xx = grid(batch.size)
+    mask, centrality = _lesion(batch, yy, xx, cues[:, :4])
+    mask = mask * per_image(cues[:, 8])
+    brown, deep = _pigment(batch, cues[:, 2], centrality)
+    vessels = _vessels(batch) * per_image(cues[:, 6])
+    haem = per_image(cues[:, 5]) * (0.5 + 0.7 * centrality) + 1.2 * vessels
+    density = mask[..., None] * (
+        (per_image(cues[:, 4]) * brown)[..., None] * _BROWN_OD
+        + deep[..., None] * _DEEP_OD
+        + haem[..., None] * _HAEM_OD
+    )
+    image = _skin(batch) * np.exp(-density)
+    white = (mask * per_image(cues[:, 7]) * _white(batch, centrality))[..., None]
+    image = image * (1.0 - white) + white * _WHITE
+    hair = _hairs(batch, yy, xx)[..., None]
+    image = (image * (1.0 - hair) + hair * _HAIR) * _field_of_view(batch, yy, xx)[..., None]
+    return image + gaussian_noise(batch.rng, image.shape, 0.015 + 0.06 * batch.difficulty)
+
+
+def _vessels(batch: Batch) -> np.ndarray:
+    """Thin branching lines (coverage in [0, 1]): the zero crossings of a smooth field."""
+    field = smooth_field(batch.rng, batch.n, batch.size, sigma=0.06 * batch.size).real
+    return soft_step(0.25 - np.abs(field), 0.2)
+
+
+def _white(batch: Batch, centrality: np.ndarray) -> np.ndarray:
+    """White structures: a central patch and scattered spots (scale, milia-like cysts)."""
+    spots = smooth_field(batch.rng, batch.n, batch.size, sigma=0.025 * batch.size).real
+    patch = soft_step(centrality - 0.55, 0.2)
+    return np.clip(0.8 * patch + soft_step(spots - 1.3, 0.6), 0.0, 1.0)

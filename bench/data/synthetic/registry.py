@@ -36,6 +36,7 @@ SYNTHETIC: dict[str, Generator] = {
         Generator("cells", cells.CLASSES, 3, cells.render),
         Generator("natural", natural.CLASSES, 3, natural.render),
         Generator("dermoscopy", dermoscopy.CLASSES, 3, dermoscopy.render),
+        Generator("dermoscopy8", dermoscopy.CLASSES_8, 3, dermoscopy.render_8),
         Generator("histology", histology.CLASSES, 3, histology.render),
     )
 }

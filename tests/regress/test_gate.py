@@ -173,6 +173,19 @@ def test_different_folds_fall_back_to_welch_and_say_so():
     assert any("Welch" in note for note in report.notes)
 
 
+def test_another_backend_is_named_in_one_note():
+    def on(backend: str) -> Snapshot:
+        return Snapshot(**{**snapshot().__dict__, "provenance": {"versions": {"backend": backend}}})
+
+    report = compare_snapshots(baseline=on("tensorflow"), now=on("torch"), spec=SPEC)
+    (note,) = [n for n in report.notes if "backend" in n]
+    assert note.startswith("the backend differs from the baseline's (tensorflow → torch)")
+    same = compare_snapshots(baseline=on("torch"), now=on("torch"), spec=SPEC)
+    assert same.passed and not same.notes
+    unknown = compare_snapshots(baseline=snapshot(), now=on("torch"), spec=SPEC)
+    assert not unknown.notes  # a baseline that does not say: no guess
+
+
 # --- baseline files ----------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from bench.config.spec import AugmentSpec, Suite, TuningSpec
 from bench.data.sources import bare_layout, load_dataset
 from bench.engine.cache import describe_states, job_states
+from bench.engine.catalog import datasets_read
 from bench.engine.conformance import check_conformance
 from bench.engine.plan import FoldJob, Plan
 from bench.store.findings import near_duplicate_line
@@ -25,8 +26,10 @@ def describe_plan(plan: Plan) -> str:
         "",
         "datasets:",
     ]
+    read = datasets_read(suite)
     for name, spec in suite.datasets.items():
-        lines.append(f"  {name:<14} {_dataset_line(plan, name)}")
+        line = _dataset_line(plan, name) if name in read else f"{spec.source}: not read by any cell"
+        lines.append(f"  {name:<14} {line}")
         layout = bare_layout(spec)
         lines += [f"  {'':<14} {layout.line()}"] if layout else []
     lines += ["", f"grid: {len(suite.cells)} cells ({' × '.join(_axis_sizes(plan))})"]

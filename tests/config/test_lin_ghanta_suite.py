@@ -37,9 +37,10 @@ def test_paper_profile_states_the_published_protocol(tmp_path, monkeypatch, caps
             save(tmp_path / "data/isic-skin" / name / f"{name}{i}.png", picture(10 * index + i))
     monkeypatch.chdir(tmp_path)
     assert main(["validate", str(SUITE), "--profile", "paper"]) == 0
-    assert "grid: 120 cells (4 backbone × 1 optimizer × 1 strategy × 5 train.learning_rate" in (
-        capsys.readouterr().out
-    )
+    out = capsys.readouterr().out
+    assert "grid: 120 cells (4 backbone × 1 optimizer × 1 strategy × 5 train.learning_rate" in out
+    # without pretraining the natural set is declared but never rendered at 224 px
+    assert "  natural        synthetic:natural: not read by any cell" in out
     suite = load_suite(SUITE, profile="paper")
     assert suite.card == "lin-ghanta"
     assert suite.datasets["skin"].source == "folder:data/isic-skin"

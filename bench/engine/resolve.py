@@ -56,6 +56,7 @@ def suite_settings(suite: Suite) -> dict:
         "base.weights": suite.base.weights,
         "base.pretrain": suite.base.pretrain,
         "balance.method": suite.balance,
+        "preprocess.segment": suite.datasets[suite.target].segment,
         "train.precision": suite.train.precision,
         "report.metrics": list(suite.report.metrics),
         **{f"augmentation.{k}": v for k, v in _plain(suite.augmentation).items()},

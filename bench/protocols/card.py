@@ -33,6 +33,7 @@ SUITE_KEYS = (
     "protocol.threshold",
     "base.weights",
     "balance.method",
+    "preprocess.segment",  # of the target's images
     "train.precision",
     "report.metrics",  # the suite reports at least these
     *(f"augmentation.{name}" for name in AUGMENT_FIELDS),

@@ -93,6 +93,19 @@ def test_a_changed_setting_fails_and_is_named(capsys, tmp_path):
     assert row.split()[2:] == ["19", "last:9", "(10", "of", "134", "layers", "train)", "differs"]
 
 
+def test_the_lesion_segmentation_is_held_against_the_card(capsys, tmp_path):
+    edit = (
+        '[profiles.paper.preprocess]\nsegment = "kmeans"',
+        '[profiles.paper.preprocess]\nsegment = "none"',
+    )
+    path = _copy(tmp_path, "johri.toml", edit)
+    code, out, _ = _run(capsys, "validate", str(path), "--profile", "paper", "--against", "johri")
+    assert code == 1
+    assert out.split("differs: ", 1)[1].split(" (change the suite")[0] == "preprocess.segment"
+    row = next(line for line in out.splitlines() if line.startswith("preprocess.segment "))
+    assert row.split() == ["preprocess.segment", "kmeans", "none", "differs"]
+
+
 def test_a_declared_deviation_passes_with_its_reason(capsys, tmp_path):
     path = _copy(
         tmp_path,

@@ -3,8 +3,9 @@ and without it, and whether two runs of each give bit-identical fold scores.
 
 A small training suite (small CNN at 64 px, 1,200 synthetic ultrasound images, augmentation,
 2 folds x 4 epochs) is run ``--rounds`` times (default 2) with ``deterministic = true`` and
-with ``false``, interleaved (true, false, true, false, ...) so the two kinds share the
-machine's load; each run is ``bench run`` in a fresh process with its own results folder.
+with ``false``, interleaved (true, false, false, true, ...) so the two kinds share the
+machine's load (the order flips every round, so a load that drifts favours neither);
+each run is ``bench run`` in a fresh process with its own results folder.
 Throughput is images trained per second of stored fold-job time (build, fit with
 validation, predict), so process start-up and planning are left out.
 
@@ -93,7 +94,7 @@ def main() -> None:
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-determinism-") as root:
         for i in range(args.rounds):
-            for deterministic in (True, False):
+            for deterministic in (True, False) if i % 2 == 0 else (False, True):
                 work = Path(root) / f"{deterministic}-{i}"
                 result = run(
                     work,

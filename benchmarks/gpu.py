@@ -391,16 +391,16 @@ def table(sizes: Sizes, a: dict, b: dict, c: dict, *, backend: str, precision: s
     rows = [
         f"| (a) bench, {sizes.backbone} {sizes.image_size} px, {sizes.images} images, "
         f"2 folds x {sizes.epochs} epochs | "
-        f"{a['bench']:.1f} img/s | |",
-        f"| (a) raw Keras loop, same folds and arrays | {a['raw_keras']:.1f} img/s | "
+        f"{a['bench']:.2f} img/s | |",
+        f"| (a) raw Keras loop, same folds and arrays | {a['raw_keras']:.2f} img/s | "
         f"bench / raw = **{a['bench'] / a['raw_keras']:.2f}** (goal >= 0.9) |",
-        f"| (b) Keras fit on {backend}, epochs after the first | {a['keras_fit']:.1f} img/s | |",
+        f"| (b) Keras fit on {backend}, epochs after the first | {a['keras_fit']:.2f} img/s | |",
     ]
     if "raw_torch" in b:
         ratio = a["keras_fit"] / b["raw_torch"]
         rows.append(
             f"| (b) raw PyTorch loop, torchvision {TORCHVISION[sizes.backbone]} | "
-            f"{b['raw_torch']:.1f} img/s | "
+            f"{b['raw_torch']:.2f} img/s | "
             f"Keras / raw torch = **{ratio:.2f}** (goal >= 0.8) |"
         )
     else:

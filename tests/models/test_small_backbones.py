@@ -94,9 +94,9 @@ def test_johri_cnn_trainable_rules_count_its_layers():
     model = build_model("johri_cnn", image_size=48, n_classes=3, head=HeadSpec())
     layers = model.get_layer(BACKBONE).layers
     assert len(layers) == 1 + 4 * 2 + 3  # input, conv-pool blocks, flatten, dense, dropout
-    set_trainable(model, "last:3")
+    set_trainable(model, parse_trainable("last:3"))
     assert [layer.name for layer in layers if layer.trainable] == ["flatten", "dense", "dropout"]
-    set_trainable(model, "freeze_first:3")
+    set_trainable(model, parse_trainable("freeze_first:3"))
     assert not any(layer.trainable for layer in layers[:3])  # input, conv1, pool1
     assert layers[3].name == "conv2" and all(layer.trainable for layer in layers[3:])
 

@@ -77,6 +77,12 @@ class StageSpec:
     epochs: int | None = None
     batch_size: int | None = None
     patience: int | None = None
+    augmentation: AugmentSpec | None = None  # its own table; None: see plan.stage_augmentation
+
+    def __json__(self) -> dict:
+        """Its form in job inputs: without ``augmentation``, which a job hashes where it is
+        read (bench/engine/plan.py), so stages without one keep their hashes."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "augmentation"}
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ class Cell:
     optimizer: str
     optimizer_options: tuple[tuple[str, Any], ...]
     strategy: StrategySpec
-    augment: bool = False  # apply [augmentation] to the target stages' training batches
+    augment: bool = False  # augment the target stages' batches ([augmentation] or their own)
     fraction: float = 1.0  # share of the labelled training patients used (learning curves)
     settings: tuple[tuple[str, Any], ...] = ()  # setting axes: ("train.epochs", 10), ...
 

@@ -122,3 +122,18 @@ def test_a_stage_brightness_range_is_checked_with_its_key(write_suite):
     message = str(error.value)
     assert "'strategies.mstl.stages[0].augmentation.brightness' must be [low, high]" in message
     assert message.startswith(str(write_suite().parent / "tiny.toml"))
+
+
+def test_the_plan_description_names_each_stages_augmentation(write_suite):
+    from bench.engine.describe import describe_plan
+
+    own = ", augmentation = { vertical_flip = true }"
+    suite = _suite(write_suite, inter=FLIPS, target=own, extra="\n[augmentation]\nzoom = 0.1\n")
+    text = describe_plan(make_plan(suite))
+    assert "  1 shared stage(s), listed under jobs: augmentation off, balancing none" in text
+    assert (
+        "  2 shared stage(s) intermediate: augmentation rotation 15, horizontal_flip (its own), "
+        "balancing none"
+    ) in text
+    assert "  mstl stage target: augmentation vertical_flip in 2 of 2 cells" in text
+    assert "  ctl stage target: augmentation zoom 0.1 in 2 of 2 cells" in text

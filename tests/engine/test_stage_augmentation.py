@@ -137,3 +137,23 @@ def test_the_plan_description_names_each_stages_augmentation(write_suite):
     ) in text
     assert "  mstl stage target: augmentation vertical_flip in 2 of 2 cells" in text
     assert "  ctl stage target: augmentation zoom 0.1 in 2 of 2 cells" in text
+
+
+def test_a_shared_stage_conforms_with_its_table_in_cells_with_augmentation_off(tmp_path):
+    from pathlib import Path
+
+    from bench.engine.conformance import check_conformance
+
+    text = (Path(__file__).parents[2] / "suites" / "ultrasound.toml").read_text()
+    grid = "[profiles.paper.grid]\n"
+    assert grid in text
+    path = tmp_path / "ultrasound.toml"
+    path.write_text(text.replace(grid, grid + "augment = [true, false]\n"))
+    rows = check_conformance(load_suite(path, profile="paper"), "ayana2022").rows
+    status = {row.setting: (row.status, row.suite) for row in rows}
+    # the cell-line stage keeps its transforms with augmentation off; the target loses them
+    assert status["mstl.intermediate.augmentation"] == (
+        "ok",
+        "[horizontal_flip, rotation, vertical_flip]",
+    )
+    assert status["mstl.target.augmentation"] == ("ok", "[rotation, vertical_flip] / none")

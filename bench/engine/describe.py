@@ -98,7 +98,8 @@ def _training_lines(plan: Plan) -> list[str]:
         for stage in strategy.stages:
             if suite.target not in stage.data:
                 continue
-            text = augmentation_text(stage.augmentation) if stage.augmentation else augmentation
+            own = stage.augmentation
+            text = augmentation_text(own) if own is not None else augmentation
             aug = "off" if not on else f"{text} in {on} of {len(cells)} cells"
             lines.append(
                 f"  {name} stage {stage.name}: augmentation {aug}, balancing {_balancing(suite)}"

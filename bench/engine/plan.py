@@ -428,7 +428,9 @@ def stage_augmentation(
     ``[augmentation]``; a target stage of a cell with augmentation off nothing."""
     if cell is None:
         return stage.augmentation
-    return (stage.augmentation or suite.augmentation) if cell.augment else None
+    if not cell.augment:
+        return None
+    return suite.augmentation if stage.augmentation is None else stage.augmentation
 
 
 def _own_augmentation(spec: AugmentSpec | None) -> dict:

@@ -23,7 +23,7 @@ from bench.config.spec import (
     TrainSpec,
     TuningSpec,
 )
-from bench.config.strategy import builtin_strategies
+from bench.config.strategy import augment_spec, builtin_strategies
 from bench.errors import ConfigError
 from bench.hashing import content_hash
 from bench.protocols import load_card
@@ -259,6 +259,8 @@ def _stage_table(stage: dict, index: int, *, roles, datasets, file, key) -> dict
         _resolve_data(d, roles=roles, datasets=datasets, file=file, key=key) for d in data
     )
     stage.setdefault("name", f"stage{index + 1}")
+    if "augmentation" in stage:  # checked here; a spec per cell (bench/config/strategy.py)
+        _augmentation(stage["augmentation"], file=file, key=f"{key}.augmentation")
     return stage
 
 
@@ -283,17 +285,15 @@ def _base(table: dict, datasets: dict, *, file: str) -> BaseSpec:
     return BaseSpec(**table)
 
 
-def _augmentation(table: dict, *, file: str) -> AugmentSpec:
-    fields = dict(table)
-    if "brightness" in fields:
-        low_high = fields["brightness"]
-        if len(low_high) != 2 or not 0 <= low_high[0] <= low_high[1]:
-            raise ConfigError(
-                f"{file}: 'augmentation.brightness' must be [low, high] with 0 <= low <= high, "
-                f"e.g. [0.8, 1.2]; got {low_high}"
-            )
-        fields["brightness"] = tuple(low_high)
-    return AugmentSpec(**fields)
+def _augmentation(table: dict, *, file: str, key: str = "augmentation") -> AugmentSpec:
+    """``[augmentation]`` or a stage's own table (at ``key``), its brightness range checked."""
+    low_high = table.get("brightness", [0, 0])
+    if len(low_high) != 2 or not 0 <= low_high[0] <= low_high[1]:
+        raise ConfigError(
+            f"{file}: '{key}.brightness' must be [low, high] with 0 <= low <= high, "
+            f"e.g. [0.8, 1.2]; got {low_high}"
+        )
+    return augment_spec(table)
 
 
 def _tuning(table: dict, *, file: str) -> TuningSpec:

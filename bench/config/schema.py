@@ -224,12 +224,25 @@ STAGE_FIELDS = {
     "batch_size": COUNT,
     "patience": Field(int, Range(0)),
 }
+AUGMENTATION = {  # [augmentation], and a stage's own augmentation table
+    "rotation": Field(float, Range(0, 180)),
+    "width_shift": SHARE,
+    "height_shift": SHARE,
+    "brightness": ListOf(NON_NEGATIVE),
+    "shear": Field(float, Range(0, 90, open_high=True)),
+    "zoom": SHARE,
+    "horizontal_flip": BOOL,
+    "vertical_flip": BOOL,
+    "fill_mode": Field(str, Choice(FILL_MODES)),
+    "mixup_alpha": NON_NEGATIVE,
+}
 STAGE = {
     "name": NAME,
     "data": OneOf((NAME, ListOf(NAME))),
     "labels": Field(str, Choice(LABEL_MODES)),
     "head": HEAD,
     **STAGE_FIELDS,
+    "augmentation": AUGMENTATION,
     "by_backbone": Map(STAGE_FIELDS),
 }
 DATASET = {
@@ -330,18 +343,7 @@ SCHEMA = {
         "segment": Field(str, Choice(SEGMENT_METHODS)),
         "segment_output": Field(str, Choice(SEGMENT_OUTPUTS)),
     },
-    "augmentation": {
-        "rotation": Field(float, Range(0, 180)),
-        "width_shift": SHARE,
-        "height_shift": SHARE,
-        "brightness": ListOf(NON_NEGATIVE),
-        "shear": Field(float, Range(0, 90, open_high=True)),
-        "zoom": SHARE,
-        "horizontal_flip": BOOL,
-        "vertical_flip": BOOL,
-        "fill_mode": Field(str, Choice(FILL_MODES)),
-        "mixup_alpha": NON_NEGATIVE,
-    },
+    "augmentation": AUGMENTATION,
     "balance": {"method": Field(str, Choice(BALANCE_METHODS)), "mixup_alpha": POSITIVE},
     "tuning": {
         "n_trials": COUNT,

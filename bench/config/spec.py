@@ -77,6 +77,12 @@ class StageSpec:
     epochs: int | None = None
     batch_size: int | None = None
     patience: int | None = None
+    augmentation: AugmentSpec | None = None  # its own table; None: see plan.stage_augmentation
+
+    def __json__(self) -> dict:
+        """Its form in job inputs: without ``augmentation``, which a job hashes where it is
+        read (bench/engine/plan.py), so stages without one keep their hashes."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "augmentation"}
 
 
 @dataclass(frozen=True)
@@ -209,7 +215,7 @@ class Cell:
     optimizer: str
     optimizer_options: tuple[tuple[str, Any], ...]
     strategy: StrategySpec
-    augment: bool = False  # apply [augmentation] to the target stages' training batches
+    augment: bool = False  # augment the target stages' batches ([augmentation] or their own)
     fraction: float = 1.0  # share of the labelled training patients used (learning curves)
     settings: tuple[tuple[str, Any], ...] = ()  # setting axes: ("train.epochs", 10), ...
 

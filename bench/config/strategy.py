@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 
-from bench.config.spec import HeadSpec, StageSpec, StrategySpec
+from bench.config.spec import AugmentSpec, HeadSpec, StageSpec, StrategySpec
 from bench.config.trainable import parse_trainable
 
 
@@ -28,6 +28,8 @@ def _stage_spec(stage: dict, *, backbone: str) -> StageSpec:
     fields.update(stage.get("by_backbone", {}).get(backbone, {}))
     if "trainable" in fields:
         fields["trainable"] = parse_trainable(fields["trainable"])
+    if "augmentation" in fields:
+        fields["augmentation"] = augment_spec(fields["augmentation"])
     head = stage.get("head", {})
     head_spec = HeadSpec(
         dense=tuple(head.get("dense", ())),
@@ -36,3 +38,11 @@ def _stage_spec(stage: dict, *, backbone: str) -> StageSpec:
         output=head.get("output", "softmax"),
     )
     return StageSpec(head=head_spec, **fields)
+
+
+def augment_spec(table: dict) -> AugmentSpec:
+    """A checked augmentation table (``[augmentation]`` or a stage's own) as a spec."""
+    fields = dict(table)
+    if "brightness" in fields:
+        fields["brightness"] = tuple(fields["brightness"])
+    return AugmentSpec(**fields)

@@ -160,8 +160,8 @@ class Layers:
 
 def _expected(setting: Setting, cell: dict, stage: dict):
     value = setting.expected(cell["backbone"])
-    if setting.key == "augmentation" and not cell["augment"]:
-        return []  # the card's transforms are those of cells with augmentation on
+    if setting.key == "augmentation" and not cell["augment"] and not stage["shared"]:
+        return []  # a target stage's transforms are those of cells with augmentation on
     if setting.key == "trainable" and value is not None:
         trained = sum(parse_trainable(value).flags(stage["backbone_layers"])) + stage["head_layers"]
         return Layers(value, trained, stage["total_layers"])

@@ -78,10 +78,19 @@ def _training_lines(plan: Plan) -> list[str]:
     augmented = sum(cell.augment for cell in suite.cells)
     augmentation = augmentation_text(suite.augmentation)
     lines = ["training (augmentation and balancing act on training batches, never on test folds):"]
-    if plan.stage_jobs:
+    plain = [job for job in plan.stage_jobs if job.stage.augmentation is None]
+    if plain:
         lines.append(
-            f"  {len(plan.stage_jobs)} shared stage(s), listed under jobs: augmentation off, "
-            "balancing none"
+            f"  {len(plain)} shared stage(s), listed under jobs: augmentation off, balancing none"
+        )
+    own = Counter(
+        (job.stage.name, augmentation_text(job.stage.augmentation))
+        for job in plan.stage_jobs
+        if job.stage.augmentation is not None
+    )
+    for (name, text), jobs in sorted(own.items()):
+        lines.append(
+            f"  {jobs} shared stage(s) {name}: augmentation {text} (its own), balancing none"
         )
     for name, strategy in sorted({c.strategy.name: c.strategy for c in suite.cells}.items()):
         cells = [c for c in suite.cells if c.strategy.name == name]
@@ -89,7 +98,9 @@ def _training_lines(plan: Plan) -> list[str]:
         for stage in strategy.stages:
             if suite.target not in stage.data:
                 continue
-            aug = "off" if not on else f"{augmentation} in {on} of {len(cells)} cells"
+            own = stage.augmentation
+            text = augmentation_text(own) if own is not None else augmentation
+            aug = "off" if not on else f"{text} in {on} of {len(cells)} cells"
             lines.append(
                 f"  {name} stage {stage.name}: augmentation {aug}, balancing {_balancing(suite)}"
             )

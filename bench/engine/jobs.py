@@ -23,7 +23,7 @@ from bench.data.synthetic import ImageSet
 from bench.engine import tuning
 from bench.engine.artifacts import load_weights, save_stage
 from bench.engine.catalog import stage_classes
-from bench.engine.plan import FoldJob, StageJob, TrainingSettings
+from bench.engine.plan import FoldJob, StageJob, TrainingSettings, stage_augmentation
 from bench.hashing import derive_seed
 from bench.metrics import compute_metrics, youden_threshold
 from bench.models.build import backbone_weights
@@ -310,7 +310,8 @@ def _fit_spec(
     cell: Cell | None = None,
 ) -> FitSpec:
     """Training settings of one stage; ``cell`` is given for target stages only, which get
-    the suite's augmentation (when the cell has it on) and class balancing."""
+    class balancing and, when the cell has augmentation on, their own augmentation or the
+    suite's; a shared stage is augmented with its own augmentation alone."""
     key = ModelKey(
         backbone=backbone,
         options=options,
@@ -332,7 +333,7 @@ def _fit_spec(
         patience=hyper.patience,
         seed=seed,
         preprocessing=BACKBONES[backbone].preprocessing,
-        augment=suite.augmentation if cell is not None and cell.augment else None,
+        augment=stage_augmentation(suite, stage, cell),
         balance=suite.balance if cell is not None else "none",
         balance_alpha=suite.balance_mixup_alpha,
     )

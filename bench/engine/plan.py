@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bench.config.axes import cell_suite
-from bench.config.spec import Cell, HeadSpec, StageSpec, Suite
+from bench.config.spec import AugmentSpec, Cell, HeadSpec, StageSpec, Suite
 from bench.data.splits import Fold, check_splittable, make_folds, subsample
 from bench.engine.catalog import Catalog, DataEntry, read_catalog, stage_classes
 from bench.engine.identity import DEFAULT_THREADS, environment, job_hash, weights_identity
@@ -348,6 +348,7 @@ def _stage_job(
         "suite.image_size": suite.image_size,
         "stage": stage,
         "training": hyper,
+        **_own_augmentation(stage.augmentation),
         **_data(suite, catalog, stage.data),
         "protocol.validation": suite.protocol.validation,
         "start": parent or weights_identity(weights),
@@ -390,14 +391,14 @@ def _fold_job(
             "grid.backbone": cell.backbone,
             f"backbones.{cell.backbone}": dict(cell.backbone_options),
             "suite.image_size": suite.image_size,
-            "stages": [{"stage": stage, "training": hyper} for stage, hyper in stages],
+            "stages": [_target_stage(cell, stage, hyper) for stage, hyper in stages],
             **_data(suite, catalog, (suite.target,)),
             "protocol.folds": suite.protocol.folds,
             "protocol.validation": suite.protocol.validation,
             "split": content_hash(split),
             "start": parent or weights_identity(weights),
             "protocol.threshold": suite.protocol.threshold,
-            "augmentation": suite.augmentation if cell.augment else None,
+            "augmentation": _suite_augmentation(suite, cell, stages),
             "balance.method": suite.balance,
             **_mixup_balance(suite),
             "tuning": suite.tuning,
@@ -417,6 +418,36 @@ def _fold_job(
         seed=seed,
         inputs=inputs,
     )
+
+
+def stage_augmentation(
+    suite: Suite, stage: StageSpec, cell: Cell | None = None
+) -> AugmentSpec | None:
+    """What a stage's training batches are augmented with: a shared stage (``cell`` None)
+    its own table, if any; a target stage of a cell with augmentation on its own table, else
+    ``[augmentation]``; a target stage of a cell with augmentation off nothing."""
+    if cell is None:
+        return stage.augmentation
+    if not cell.augment:
+        return None
+    return suite.augmentation if stage.augmentation is None else stage.augmentation
+
+
+def _own_augmentation(spec: AugmentSpec | None) -> dict:
+    """A stage's own augmentation in its job's inputs, only where it is read (stages without
+    one keep their hashes)."""
+    return {"augmentation": spec} if spec is not None else {}
+
+
+def _target_stage(cell: Cell, stage: StageSpec, hyper: TrainingSettings) -> dict:
+    own = stage.augmentation if cell.augment else None
+    return {"stage": stage, "training": hyper, **_own_augmentation(own)}
+
+
+def _suite_augmentation(suite: Suite, cell: Cell, stages: tuple) -> AugmentSpec | None:
+    """``[augmentation]`` where it reaches a target stage of the cell (one without its own)."""
+    reads = cell.augment and any(stage.augmentation is None for stage, _ in stages)
+    return suite.augmentation if reads else None
 
 
 def _data(suite: Suite, catalog: Catalog, names: Iterable[str]) -> dict[str, str]:

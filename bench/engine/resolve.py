@@ -14,7 +14,12 @@ from dataclasses import asdict, fields
 
 from bench.config.axes import cell_suite
 from bench.config.spec import AugmentSpec, Cell, StageSpec, Suite
-from bench.engine.plan import TrainingSettings, pretrain_stage, stage_settings
+from bench.engine.plan import (
+    TrainingSettings,
+    pretrain_stage,
+    stage_augmentation,
+    stage_settings,
+)
 from bench.models.registry import (
     BACKBONES,
     check_backbone,
@@ -108,12 +113,13 @@ def _cell(suite: Suite, cell: Cell) -> dict:
 def _stage(
     suite: Suite, cell: Cell, stage: StageSpec, hyper: TrainingSettings, *, target: bool
 ) -> dict:
-    """One stage as it trains; shared stages (not on the target) are never augmented or
-    balanced, as :func:`bench.engine.jobs.fit_spec` trains them."""
+    """One stage as it trains: shared stages (not on the target) are never balanced, and
+    augmented with their own augmentation alone, as :func:`bench.engine.jobs._fit_spec`
+    trains them."""
     layers = BACKBONES[cell.backbone].layers
     trained = sum(stage.trainable.flags(layers))
     head = head_layers(stage.head)
-    augment = suite.augmentation if target and cell.augment else None
+    augment = stage_augmentation(suite, stage, cell if target else None)
     return {
         "name": stage.name,
         "data": list(stage.data),

@@ -189,11 +189,20 @@ def test_json_plan_resolves_every_stage_setting(capsys):
     assert target["optimizer_options"] == {"learning_rate": 1e-3, "momentum": 0.9}
     assert (target["learning_rate"], target["lr_decay"], target["epochs"]) == (1e-3, 0.96, 50)
     assert (target["patience"], target["early_stopping"], target["batch_size"]) == (0, False, 16)
-    assert target["augmentation"] == ["rotation", "vertical_flip"] and inter["augmentation"] == []
+    assert target["augmentation"] == ["rotation", "vertical_flip"]
+    # the cell-line stage's own augmentation: horizontal and vertical flips, ±20 degrees
+    assert inter["augmentation"] == ["horizontal_flip", "rotation", "vertical_flip"]
+    settings = inter["augmentation_settings"]
+    assert (settings["horizontal_flip"], settings["vertical_flip"], settings["rotation"]) == (
+        True,
+        True,
+        20,
+    )
     assert (target["balance"], inter["balance"]) == ("undersample", "none")
     assert (target["folds"], target["repeats"], target["image_size"]) == (5, 1, 75)
     statuses = {row["setting"]: row["status"] for row in plan["conformance"]}
-    assert statuses["mstl.intermediate.augmentation"] == "deviation"
+    assert statuses["mstl.intermediate.augmentation"] == "ok"
+    assert "deviation" not in statuses.values() and plan["deviations"] == {}
 
 
 def test_a_stage_of_the_card_missing_from_the_suite_differs(capsys):

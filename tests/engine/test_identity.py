@@ -471,6 +471,25 @@ MUTATIONS = {
             "mixup_alpha": 0.2,
         }.items()
     },
+    # a shared stage's own augmentation: that stage's job and every job downstream of it
+    **{
+        f"strategies.*.stages[].augmentation.{key}": (
+            put(f"{STAGE0}.augmentation.{key}", value),
+            stage_of_two(0),
+        )
+        for key, value in {
+            "rotation": 20,
+            "width_shift": 0.2,
+            "height_shift": 0.2,
+            "brightness": [0.7, 1.3],
+            "shear": 10,
+            "zoom": 0.2,
+            "horizontal_flip": True,
+            "vertical_flip": True,
+            "fill_mode": "reflect",
+            "mixup_alpha": 0.2,
+        }.items()
+    },
     "balance.method": (put("balance.method", "class_weight"), folds),
     "balance.mixup_alpha": (put("balance.mixup_alpha", 0.4), folds),
     "tuning.n_trials": (put("tuning.n_trials", 3), folds),
@@ -742,6 +761,7 @@ SETTING_AXES = {
     "optimizers.rmsprop.rho": 0.5,
     "backbones.mobilenetv2.alpha": 0.5,
     "strategies.two.stages[0].epochs": 2,
+    "strategies.two.stages[0].augmentation.rotation": 20,
     "strategies.two.stages[1].head.dropout": 0.4,
 }
 
@@ -767,6 +787,8 @@ def test_a_setting_axis_plans_as_if_the_suite_had_the_value(base, key):
         assert dict(job.cell.factors)[key] == grid.level(value)
         want = {**expected[label], "cell": job.cell.id, "seed": job.seed, "start": starts[label]}
         assert job.inputs == want, identity.first_difference(want, job.inputs)
+
+
 def test_mixup_alpha_enters_only_where_mixup_balances(tmp_path):
     """Other balancing methods do not read it, so their stored jobs keep their hashes."""
     raw = tomllib.loads(BASE.format(root=tmp_path))

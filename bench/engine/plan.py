@@ -281,6 +281,7 @@ def _shared_stages(
             weights,
             env,
             scope,
+            parent_seed=jobs[parent].seed if parent else None,
         )
         jobs.setdefault(job.hash, job)
         parent = job.hash
@@ -340,6 +341,8 @@ def _stage_job(
     weights: str,
     env: dict,
     scope: tuple,
+    *,
+    parent_seed: int | None = None,
 ) -> StageJob:
     settings = {
         "job": "stage",
@@ -354,7 +357,11 @@ def _stage_job(
         "start": parent or weights_identity(weights),
         "suite.seed": suite.seed,
     }
-    seed = derive_seed(suite.seed, content_hash(settings))  # a private copy trains the same
+    # from settings only: the parent by its seed, not by its hash (which holds the code
+    # version), so a code edit retrains a stage chain without changing its numbers; a private
+    # copy (--no-reuse) trains the same
+    start = weights_identity(weights) if parent is None else parent_seed
+    seed = derive_seed(suite.seed, content_hash({**settings, "start": start}))
     inputs = _canonical({**settings, "environment": env, **({"private": scope} if scope else {})})
     return StageJob(
         hash=job_hash(inputs),

@@ -21,6 +21,7 @@ from bench.config import axes, grid, schema
 from bench.config.load import load_suite
 from bench.data import sources
 from bench.engine import identity
+from bench.engine import plan as plan_module
 from bench.engine.plan import FoldJob, StageJob, make_plan
 from bench.hashing import content_hash
 from tests.data.conftest import picture, save, spec
@@ -603,6 +604,20 @@ def test_weights_file_enters_by_content(tmp_path):
     weights.write_bytes(b"other weights")
     assert identity.weights_identity(str(weights)) != first
     assert identity.weights_identity("imagenet") == "imagenet"
+
+
+def test_a_code_edit_retrains_every_job_with_the_same_seeds(base, monkeypatch):
+    """The code version is in every hash but in no seed, down a chain of shared stages too
+    (a stage's seed names its parent by seed, not by hash)."""
+    root, raw, _ = base
+    before = make_plan(_suite(root, raw, "code-before"))
+    edited = {**identity.environment(threads=1), "code": "an-edited-code"}
+    monkeypatch.setattr(plan_module, "environment", lambda **_: edited)
+    after = make_plan(_suite(root, raw, "code-after"))
+    assert any(job.parent for job in before.stage_jobs), "the base suite chains stages"
+    pairs = list(zip(_jobs(before), _jobs(after), strict=True))
+    assert all(a.label == b.label and a.hash != b.hash for a, b in pairs)
+    assert [a.seed for a, _ in pairs] == [b.seed for _, b in pairs]
 
 
 def test_environment_names_code_versions_and_threads():

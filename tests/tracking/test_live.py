@@ -12,20 +12,11 @@ from bench.cli import main
 from bench.config import load_suite
 from bench.tracking import mlflow_runs
 from bench.tracking.mlflow_runs import LiveLog
+from tests.tracking.test_mlflow import runs
 
 mlflow = pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
 
 SMALL = {'optimizer = ["adam", "sgd"]': 'optimizer = ["adam"]'}  # 2 cells x 3 folds
-
-
-def runs(uri: str) -> tuple[list, list]:
-    """(parent runs, child runs) of the tiny experiment."""
-    client = mlflow.MlflowClient(tracking_uri=uri)
-    experiment = client.get_experiment_by_name("tiny")
-    everything = client.search_runs([experiment.experiment_id], max_results=1000)
-    children = [r for r in everything if "mlflow.parentRunId" in r.data.tags]
-    parents = [r for r in everything if "mlflow.parentRunId" not in r.data.tags]
-    return parents, children
 
 
 def test_each_fold_is_logged_as_it_is_stored(write_suite, tmp_path, monkeypatch, capsys):

@@ -27,6 +27,7 @@ from bench.regress.snapshot import FoldScore, Snapshot, fold_scores
 if TYPE_CHECKING:
     from bench.engine.coordinator import RunSummary
 
+
 @dataclass(frozen=True)
 class FreshRun:
     """A fresh run's snapshot and the runner's summary (failures, wall time)."""

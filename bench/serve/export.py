@@ -161,9 +161,7 @@ def _stored_scores(suite: Suite):
     store = Store(suite.store_path)
     try:
         scores = load_scores(store, suite_hash=suite.hash, profile=suite.profile)
-        return with_validation_scores(
-            store, scores, suite_hash=suite.hash, profile=suite.profile
-        )
+        return with_validation_scores(store, scores, suite_hash=suite.hash, profile=suite.profile)
     finally:
         store.close()
 

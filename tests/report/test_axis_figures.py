@@ -121,7 +121,7 @@ def test_heatmap_means_are_the_fold_means_per_pair_of_levels(swept):
             [np.mean([accuracy(b, r, e, f) for f in range(FOLDS)]) for e in range(len(EPOCHS))]
             for r in order
         ]
-        np.testing.assert_allclose(panel.means, expected)
+        np.testing.assert_allclose(panel.values, expected)
 
 
 def test_rate_curves_average_each_epoch_over_the_jobs_that_reached_it(swept):

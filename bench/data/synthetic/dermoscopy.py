@@ -11,17 +11,9 @@ of the dermatoscope's circular field of view.
 
 import numpy as np
 
+from bench.data.synthetic import fields
 from bench.data.synthetic.batch import Batch
 from bench.data.synthetic.cues import mix_cues
-from bench.data.synthetic.fields import (
-    gaussian_noise,
-    grid,
-    local_coords,
-    outline,
-    per_image,
-    smooth_field,
-    soft_step,
-)
 
 CLASSES = ("nevus", "melanoma")
 
@@ -40,21 +32,21 @@ _HAIRS = 4  # hairs per image at most
 def render(batch: Batch) -> np.ndarray:
     """Lesion on skin under a dermatoscope, with hairs and vignetting (B, H, W, 3)."""
     cues = mix_cues(batch.rng, _CUES[batch.patient_labels], batch.difficulty)[batch.patient]
-    yy, xx = grid(batch.size)
+    yy, xx = fields.grid(batch.size)
     mask, centrality = _lesion(batch, yy, xx, cues)
     brown, deep = _pigment(batch, cues[:, 2], centrality)
     density = mask[..., None] * (brown[..., None] * _BROWN_OD + deep[..., None] * _DEEP_OD)
     image = _skin(batch) * np.exp(-density)
     hair = _hairs(batch, yy, xx)[..., None]
     image = (image * (1.0 - hair) + hair * _HAIR) * _field_of_view(batch, yy, xx)[..., None]
-    return image + gaussian_noise(batch.rng, image.shape, 0.015 + 0.06 * batch.difficulty)
+    return image + fields.gaussian_noise(batch.rng, image.shape, 0.015 + 0.06 * batch.difficulty)
 
 
 def _lesion(batch: Batch, yy, xx, cues: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Soft lesion mask and a centrality map (1 at the centre, 0 at the border)."""
     rng, n_patients = batch.rng, batch.n_patients
     radius = (0.3 + 0.28 * cues[:, 3]) * batch.jitter(rng.uniform(0.85, 1.15, n_patients), 0.03)
-    u, v = local_coords(
+    u, v = fields.local_coords(
         yy,
         xx,
         cy=batch.jitter(rng.normal(0, 0.08, n_patients), 0.05),
@@ -62,7 +54,7 @@ def _lesion(batch: Batch, yy, xx, cues: np.ndarray) -> tuple[np.ndarray, np.ndar
         angle=batch.jitter(rng.uniform(0, 2 * np.pi, n_patients), 0.3),
     )
     flattening = batch.jitter(rng.uniform(0.75, 0.95, n_patients), 0.02)
-    u, v = u / per_image(radius), v / per_image(radius * flattening)
+    u, v = u / fields.per_image(radius), v / fields.per_image(radius * flattening)
     # Order 2 (an ellipse) keeps mirror symmetry; orders 1 and 3 break it (asymmetry); high
     # orders notch the border (irregularity).
     orders = (2, 1, 3, 7, 11, 16)
@@ -71,21 +63,23 @@ def _lesion(batch: Batch, yy, xx, cues: np.ndarray) -> tuple[np.ndarray, np.ndar
         [0.06, 0.2, 0.12, 0.05, 0.04, 0.03], dtype=np.float32
     )
     phases = batch.jitter(rng.uniform(0, 2 * np.pi, (n_patients, len(orders))), 0.05)
-    boundary = outline(np.arctan2(v, u), orders=orders, amplitudes=shape * weights, phases=phases)
+    boundary = fields.outline(
+        np.arctan2(v, u), orders=orders, amplitudes=shape * weights, phases=phases
+    )
     distance = np.sqrt(u**2 + v**2) / boundary
-    edge = per_image((1.5 + 3.0 * cues[:, 1]) * 2.0 / (batch.size * radius))
-    return soft_step(1.0 - distance, edge), np.clip(1.0 - distance, 0.0, 1.0)
+    edge = fields.per_image((1.5 + 3.0 * cues[:, 1]) * 2.0 / (batch.size * radius))
+    return fields.soft_step(1.0 - distance, edge), np.clip(1.0 - distance, 0.0, 1.0)
 
 
 def _pigment(
     batch: Batch, variegation: np.ndarray, centrality: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Brown and blue-grey melanin concentrations: uniform for a nevus, patchy for a melanoma."""
-    patches = smooth_field(batch.rng, batch.n, batch.size, sigma=0.08 * batch.size)
+    patches = fields.smooth_field(batch.rng, batch.n, batch.size, sigma=0.08 * batch.size)
     darkness = batch.jitter(batch.rng.uniform(0.8, 1.5, batch.n_patients), 0.05)
-    variegation = per_image(variegation)
+    variegation = fields.per_image(variegation)
     brown = (
-        per_image(darkness)
+        fields.per_image(darkness)
         * (0.8 + 0.5 * centrality)
         * np.maximum(1.0 + 0.9 * variegation * patches.real, 0.1)
     )
@@ -98,8 +92,8 @@ def _skin(batch: Batch) -> np.ndarray:
     tone = batch.jitter(batch.rng.uniform(0, 1, batch.n_patients), 0.02)[:, None]
     colour = (1.0 - tone) * _FAIR_SKIN + tone * _DARK_SKIN
     exposure = batch.rng.uniform(0.92, 1.05, (batch.n, 1))
-    field = smooth_field(batch.rng, batch.n, batch.size, sigma=0.15 * batch.size)
-    fine = smooth_field(batch.rng, batch.n, batch.size, sigma=0.01 * batch.size).real
+    field = fields.smooth_field(batch.rng, batch.n, batch.size, sigma=0.15 * batch.size)
+    fine = fields.smooth_field(batch.rng, batch.n, batch.size, sigma=0.01 * batch.size).real
     erythema = np.maximum(field.real, 0.0)
     redness = np.stack([0.03 * erythema, -0.05 * erythema, -0.04 * erythema], axis=-1)
     shading = 1.0 + 0.02 * fine + 0.03 * field.imag
@@ -113,26 +107,27 @@ def _hairs(batch: Batch, yy, xx) -> np.ndarray:
     coverage = np.zeros((n, batch.size, batch.size), np.float32)
     edge = 1.5 / batch.size
     for j in range(_HAIRS):
-        u, v = local_coords(
+        u, v = fields.local_coords(
             yy,
             xx,
             cy=rng.uniform(-0.8, 0.8, n),
             cx=rng.uniform(-0.8, 0.8, n),
             angle=rng.uniform(0, np.pi, n),
         )
-        bend = per_image(rng.uniform(-0.5, 0.5, n)) * u**2
-        width = per_image(rng.uniform(0.6, 1.2, n) / batch.size)
-        half_length = per_image(rng.uniform(0.5, 1.5, n))
-        hair = soft_step(width - np.abs(v - bend), edge) * soft_step(half_length - np.abs(u), edge)
-        coverage = np.maximum(coverage, hair * per_image(j < count))
+        bend = fields.per_image(rng.uniform(-0.5, 0.5, n)) * u**2
+        width = fields.per_image(rng.uniform(0.6, 1.2, n) / batch.size)
+        half_length = fields.per_image(rng.uniform(0.5, 1.5, n))
+        across = fields.soft_step(width - np.abs(v - bend), edge)
+        hair = across * fields.soft_step(half_length - np.abs(u), edge)
+        coverage = np.maximum(coverage, hair * fields.per_image(j < count))
     return coverage
 
 
 def _field_of_view(batch: Batch, yy, xx) -> np.ndarray:
     """The dermatoscope's round field: light falls off toward its rim and the corners are black."""
-    rim = per_image(batch.jitter(batch.rng.uniform(1.15, 1.45, batch.n_patients), 0.02))
+    rim = fields.per_image(batch.jitter(batch.rng.uniform(1.15, 1.45, batch.n_patients), 0.02))
     radius = np.sqrt(yy**2 + xx**2)
-    return soft_step(rim - radius, 0.08) * (1.0 - 0.2 * radius**2)
+    return fields.soft_step(rim - radius, 0.08) * (1.0 - 0.2 * radius**2)
 
 
 # --- eight classes, as in HAM10000 plus normal skin (Johri et al. 2025) ----------------------
@@ -164,33 +159,33 @@ _WHITE = np.array([0.97, 0.95, 0.93], dtype=np.float32)
 def render_8(batch: Batch) -> np.ndarray:
     """One of eight lesion types (or none) on skin, with hairs and vignetting (B, H, W, 3)."""
     cues = mix_cues(batch.rng, _CUES_8[batch.patient_labels], batch.difficulty)[batch.patient]
-    yy, xx = grid(batch.size)
+    yy, xx = fields.grid(batch.size)
     mask, centrality = _lesion(batch, yy, xx, cues[:, :4])
-    mask = mask * per_image(cues[:, 8])
+    mask = mask * fields.per_image(cues[:, 8])
     brown, deep = _pigment(batch, cues[:, 2], centrality)
-    vessels = _vessels(batch) * per_image(cues[:, 6])
-    haem = per_image(cues[:, 5]) * (0.5 + 0.7 * centrality) + 1.2 * vessels
+    vessels = _vessels(batch) * fields.per_image(cues[:, 6])
+    haem = fields.per_image(cues[:, 5]) * (0.5 + 0.7 * centrality) + 1.2 * vessels
     density = mask[..., None] * (
-        (per_image(cues[:, 4]) * brown)[..., None] * _BROWN_OD
+        (fields.per_image(cues[:, 4]) * brown)[..., None] * _BROWN_OD
         + deep[..., None] * _DEEP_OD
         + haem[..., None] * _HAEM_OD
     )
     image = _skin(batch) * np.exp(-density)
-    white = (mask * per_image(cues[:, 7]) * _white(batch, centrality))[..., None]
+    white = (mask * fields.per_image(cues[:, 7]) * _white(batch, centrality))[..., None]
     image = image * (1.0 - white) + white * _WHITE
     hair = _hairs(batch, yy, xx)[..., None]
     image = (image * (1.0 - hair) + hair * _HAIR) * _field_of_view(batch, yy, xx)[..., None]
-    return image + gaussian_noise(batch.rng, image.shape, 0.015 + 0.06 * batch.difficulty)
+    return image + fields.gaussian_noise(batch.rng, image.shape, 0.015 + 0.06 * batch.difficulty)
 
 
 def _vessels(batch: Batch) -> np.ndarray:
     """Thin branching lines (coverage in [0, 1]): the zero crossings of a smooth field."""
-    field = smooth_field(batch.rng, batch.n, batch.size, sigma=0.06 * batch.size).real
-    return soft_step(0.25 - np.abs(field), 0.2)
+    field = fields.smooth_field(batch.rng, batch.n, batch.size, sigma=0.06 * batch.size).real
+    return fields.soft_step(0.25 - np.abs(field), 0.2)
 
 
 def _white(batch: Batch, centrality: np.ndarray) -> np.ndarray:
     """White structures: a central patch and scattered spots (scale, milia-like cysts)."""
-    spots = smooth_field(batch.rng, batch.n, batch.size, sigma=0.025 * batch.size).real
-    patch = soft_step(centrality - 0.55, 0.2)
-    return np.clip(0.8 * patch + soft_step(spots - 1.3, 0.6), 0.0, 1.0)
+    spots = fields.smooth_field(batch.rng, batch.n, batch.size, sigma=0.025 * batch.size).real
+    patch = fields.soft_step(centrality - 0.55, 0.2)
+    return np.clip(0.8 * patch + fields.soft_step(spots - 1.3, 0.6), 0.0, 1.0)

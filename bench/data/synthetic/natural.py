@@ -8,17 +8,9 @@ sit on cluttered colour backgrounds; two texture classes fill the frame.
 
 import numpy as np
 
+from bench.data.synthetic import fields
 from bench.data.synthetic.batch import Batch
 from bench.data.synthetic.cues import cue_strength
-from bench.data.synthetic.fields import (
-    gaussian_noise,
-    grid,
-    local_coords,
-    outline,
-    per_image,
-    smooth_field,
-    soft_step,
-)
 
 CLASSES = ("circle", "square", "triangle", "ring", "cross", "blob", "stripes", "checker")
 # Shape radius as a fraction of the half-width, and the largest offset of its centre: large
@@ -31,16 +23,16 @@ OFFSET = 0.15
 def render(batch: Batch) -> np.ndarray:
     """Each image: one shape on a cluttered background, or a two-colour texture (B, H, W, 3)."""
     rng, n = batch.rng, batch.n
-    yy, xx = grid(batch.size)
+    yy, xx = fields.grid(batch.size)
     scale = rng.uniform(*SCALE, n)
-    u, v = local_coords(
+    u, v = fields.local_coords(
         yy,
         xx,
         cy=rng.uniform(-OFFSET, OFFSET, n),
         cx=rng.uniform(-OFFSET, OFFSET, n),
         angle=rng.uniform(0, 2 * np.pi, n),
     )
-    u, v = u / per_image(scale), v / per_image(scale)
+    u, v = u / fields.per_image(scale), v / fields.per_image(scale)
     # Shapes and textures are signed fields (positive = foreground, unit slope at the edge);
     # weaker cues morph every class toward a random blob.
     signed = np.empty_like(u)
@@ -49,9 +41,9 @@ def render(batch: Batch) -> np.ndarray:
         signed[members] = _SIGNED[name](u[members], v[members], rng)
     strength = cue_strength(batch.difficulty)
     signed = strength * signed + (1.0 - strength) * np.clip(_blob(u, v, rng), -0.12, 0.12)
-    weight = soft_step(signed, per_image(2.0 / (batch.size * scale)))[..., None]
+    weight = fields.soft_step(signed, fields.per_image(2.0 / (batch.size * scale)))[..., None]
     background, foreground = _palette(batch)
-    noise = gaussian_noise(rng, background.shape, 0.02 + 0.12 * batch.difficulty)
+    noise = fields.gaussian_noise(rng, background.shape, 0.02 + 0.12 * batch.difficulty)
     return background + weight * (foreground - background) + noise
 
 
@@ -59,8 +51,8 @@ def _palette(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     """A background with slow colour clutter and a contrasting, slightly textured foreground."""
     rng, n = batch.rng, batch.n
     base = rng.uniform(0.15, 0.85, (n, 1, 1, 3)).astype(np.float32)
-    fields = [smooth_field(rng, n, batch.size, sigma=0.1 * batch.size) for _ in range(2)]
-    clutter = np.stack([fields[0].real, fields[0].imag, fields[1].real], axis=-1)
+    noise = [fields.smooth_field(rng, n, batch.size, sigma=0.1 * batch.size) for _ in range(2)]
+    clutter = np.stack([noise[0].real, noise[0].imag, noise[1].real], axis=-1)
     shift = rng.uniform(0.3, 0.6, (n, 1, 1, 3)) * rng.choice([-1.0, 1.0], (n, 1, 1, 3))
     foreground = np.clip(base + shift, 0.05, 0.95) + 0.03 * clutter
     return base + 0.1 * clutter, foreground
@@ -92,7 +84,7 @@ def _cross(u, v, rng):
 def _blob(u, v, rng):
     orders = (2, 3, 5)
     amplitudes = rng.uniform(0.05, 0.2, (len(u), len(orders)))
-    radius = 0.9 * outline(
+    radius = 0.9 * fields.outline(
         np.arctan2(v, u),
         orders=orders,
         amplitudes=amplitudes,
@@ -102,12 +94,12 @@ def _blob(u, v, rng):
 
 
 def _stripes(u, v, rng):
-    omega = per_image(2 * np.pi * rng.uniform(1.0, 1.8, len(u)))
+    omega = fields.per_image(2 * np.pi * rng.uniform(1.0, 1.8, len(u)))
     return np.sin(omega * u) / omega
 
 
 def _checker(u, v, rng):
-    omega = per_image(2 * np.pi * rng.uniform(0.6, 1.0, len(u)))
+    omega = fields.per_image(2 * np.pi * rng.uniform(0.6, 1.0, len(u)))
     across, down = np.sin(omega * u), np.sin(omega * v)
     return np.sign(across * down) * np.minimum(np.abs(across), np.abs(down)) / omega
 

@@ -11,7 +11,6 @@ square of each panel is outlined; blank: no cell (excluded).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +24,14 @@ from bench.report.figures.canvas import (
     new_figure,
 )
 from bench.report.figures.context import FigureContext
-from bench.report.figures.levels import MAX_PANELS, ordered, panel_factors, panel_title
+from bench.report.figures.levels import (
+    MAX_PANELS,
+    Panel,
+    PanelGrid,
+    ordered,
+    panel_factors,
+    panel_title,
+)
 from bench.report.leaderboard import METRIC_LABELS
 
 if TYPE_CHECKING:
@@ -33,27 +39,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@dataclass(frozen=True)
-class MeanGrid:
-    """``means[row, column]`` (NaN: no cell) of one panel."""
-
-    title: str
-    means: np.ndarray
-
-
-@dataclass(frozen=True)
-class AxisGrids:
-    metric: str
-    rows: str
-    columns: str
-    row_levels: tuple[str, ...]
-    column_levels: tuple[str, ...]
-    panels: tuple[MeanGrid, ...]
-
-
 def axis_grids(
     scores: pd.DataFrame, *, rows: str, columns: str, metric: str, factors: tuple[str, ...]
-) -> AxisGrids:
+) -> PanelGrid:
     """Per panel (combination of the other varying factors), the rows × columns means."""
     row_levels = ordered(scores[rows].astype(str))
     column_levels = ordered(scores[columns].astype(str))
@@ -63,11 +51,11 @@ def axis_grids(
     for key, part in frame.groupby(by, sort=False) if by else [((), frame)]:
         means = part.groupby([rows, columns])[metric].mean().unstack(columns)
         means = means.reindex(index=list(row_levels), columns=list(column_levels))
-        panels.append(MeanGrid(panel_title(by, key), means.to_numpy(dtype=float)))
-    return AxisGrids(metric, rows, columns, row_levels, column_levels, tuple(panels))
+        panels.append(Panel(panel_title(by, key), means.to_numpy(dtype=float)))
+    return PanelGrid(metric, rows, columns, row_levels, column_levels, tuple(panels))
 
 
-def draw(grids: AxisGrids) -> Figure:
+def draw(grids: PanelGrid) -> Figure:
     """One annotated heatmap per panel on a shared colour scale."""
     from matplotlib.patches import Rectangle
 
@@ -75,22 +63,22 @@ def draw(grids: AxisGrids) -> Figure:
     rows, cols = grid_shape(count)
     width = 1.8 + 0.75 * len(grids.column_levels)
     figure = new_figure(cols * width + 0.8, rows * (1.2 + 0.4 * len(grids.row_levels)))
-    values = np.concatenate([p.means.ravel() for p in grids.panels])
+    values = np.concatenate([p.values.ravel() for p in grids.panels])
     low, high = float(np.nanmin(values)), float(np.nanmax(values))
     lower = grids.metric in LOWER_IS_BETTER
     cmap = "viridis_r" if lower else "viridis"
     for index, panel in enumerate(grids.panels):
         axes = figure.add_subplot(rows, cols, index + 1)
-        image = axes.imshow(panel.means, cmap=cmap, vmin=low, vmax=high, aspect="auto")
-        for (i, j), mean in np.ndenumerate(panel.means):
+        image = axes.imshow(panel.values, cmap=cmap, vmin=low, vmax=high, aspect="auto")
+        for (i, j), mean in np.ndenumerate(panel.values):
             if np.isfinite(mean):
                 dark = (mean - low) / ((high - low) or 1.0) < 0.45  # viridis' dark end
                 color = "white" if dark != lower else "black"
                 axes.text(
                     j, i, f"{mean:.3f}", ha="center", va="center", fontsize="x-small", color=color
                 )
-        best = np.nanargmin(panel.means) if lower else np.nanargmax(panel.means)
-        i, j = np.unravel_index(best, panel.means.shape)
+        best = np.nanargmin(panel.values) if lower else np.nanargmax(panel.values)
+        i, j = np.unravel_index(best, panel.values.shape)
         axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=2, color="red"))
         axes.set_xticks(range(len(grids.column_levels)), grids.column_levels, fontsize="small")
         axes.set_yticks(range(len(grids.row_levels)), grids.row_levels, fontsize="small")

@@ -16,7 +16,7 @@ import numpy as np
 
 from bench.metrics import confusion_matrix
 from bench.report.clinical import fold_labels
-from bench.report.figures.canvas import Drawing, FigureSkipped, grid_shape, new_figure
+from bench.report.figures.canvas import Drawing, grid_shape, new_figure
 from bench.report.figures.context import FigureContext
 from bench.report.inputs import FoldPredictions
 
@@ -79,11 +79,7 @@ def draw(matrices: tuple[PooledConfusion, ...], *, classes: tuple[str, ...]) -> 
 
 def make(context: FigureContext) -> Drawing:
     """The confusion-matrix figure, or :class:`FigureSkipped` without predictions."""
-    predictions = context.inputs.predictions
-    if not predictions:
-        raise FigureSkipped(
-            "confusion matrices need stored per-sample predictions; these results have none"
-        )
+    predictions = context.predictions("confusion matrices")
     matrices = pooled_confusions(predictions, context.job_groups, context.groups)
     n_classes = matrices[0].counts.shape[0]
     classes = context.classes if context.classes and len(context.classes) == n_classes else None

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from bench.report.inputs import ReportInputs
+from bench.report.figures.canvas import FigureSkipped
+from bench.report.inputs import FoldPredictions, ReportInputs
 from bench.report.leaderboard import Leaderboard
 from bench.report.significance import FACTOR
 
@@ -51,6 +52,15 @@ class FigureContext:
             job: self.cell_groups[cell]
             for job, cell in zip(folds["job"], folds["cell"].astype(str), strict=True)
         }
+
+    def predictions(self, figures: str) -> Mapping[str, FoldPredictions]:
+        """The stored per-sample predictions, or :class:`FigureSkipped` saying that ``figures``
+        (plural, e.g. "ROC curves") need them."""
+        if not self.inputs.predictions:
+            raise FigureSkipped(
+                f"{figures} need stored per-sample predictions; these results have none"
+            )
+        return self.inputs.predictions
 
     def sample_note(self) -> str:
         """How many fold results the prediction- and history-based figures use."""

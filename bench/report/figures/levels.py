@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 MAX_PANELS = 12
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One heatmap panel: ``values[row, column]`` (NaN: no cell) under its title."""
+
+    title: str
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
+class PanelGrid:
+    """Heatmap panels on shared axes: the metric, the row and column factors and their levels."""
+
+    metric: str
+    rows: str
+    columns: str
+    row_levels: tuple[str, ...]
+    column_levels: tuple[str, ...]
+    panels: tuple[Panel, ...]
 
 
 def ordered(levels: Iterable[str]) -> tuple[str, ...]:

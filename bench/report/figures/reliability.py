@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from bench.metrics import expected_calibration_error, reliability_bins
-from bench.report.figures.canvas import Drawing, FigureSkipped, new_figure, palette
+from bench.report.figures.canvas import Drawing, new_figure, palette
 from bench.report.figures.context import FigureContext
 
 
 def pooled_by_group(context: FigureContext) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per group with predictions: its pooled labels and probabilities, in group order."""
     parts: dict[str, list] = {}
-    for job, fold in context.inputs.predictions.items():
+    for job, fold in context.predictions("reliability diagrams").items():
         parts.setdefault(context.job_groups[job], []).append(fold)
     return {
         group: (
@@ -32,8 +32,6 @@ def pooled_by_group(context: FigureContext) -> dict[str, tuple[np.ndarray, np.nd
 
 def make(context: FigureContext) -> Drawing:
     """The reliability diagram, or :class:`FigureSkipped` without predictions."""
-    if not context.inputs.predictions:
-        raise FigureSkipped("the reliability diagram needs stored per-sample predictions")
     pooled = pooled_by_group(context)
     colours = palette(context.groups)
     figure = new_figure(4.8, 4.2)

@@ -96,11 +96,7 @@ def draw(bands: tuple[RocBand, ...], *, groups: tuple, multiclass: bool) -> Figu
 
 def make(context: FigureContext) -> Drawing:
     """The ROC figure, or :class:`FigureSkipped` when no predictions are stored."""
-    predictions = context.inputs.predictions
-    if not predictions:
-        raise FigureSkipped(
-            "ROC curves need stored per-sample predictions; these results have none"
-        )
+    predictions = context.predictions("ROC curves")
     bands = roc_bands(predictions, context.job_groups, context.groups)
     if not bands:
         raise FigureSkipped("ROC curves: no test fold holds both a positive and a negative sample")

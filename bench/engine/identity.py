@@ -123,10 +123,16 @@ def _order(new: dict) -> Any:
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Leaves by dotted path; lists holding records (e.g. the stages) by index too."""
     if isinstance(value, dict):
         flat = {}
         for key, item in value.items():
             flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        flat = {}
+        for index, item in enumerate(value):
+            flat.update(_flatten(item, f"{prefix}[{index}]"))
         return flat
     return {prefix: value}
 

@@ -666,6 +666,16 @@ def test_first_difference_names_the_key_and_both_values():
     assert identity.first_difference(old, old) is None
 
 
+def test_first_difference_reaches_into_the_list_of_stages():
+    def stages(dense):
+        return {"stages": [{"name": "intermediate"}, {"name": "target", "head": {"dense": dense}}]}
+
+    assert (
+        identity.first_difference(stages([256, 128]), stages([256]))
+        == "stages[1].head.dense [256, 128] → [256]"
+    )
+
+
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "tree"

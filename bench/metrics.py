@@ -29,6 +29,7 @@ and never needs the model. Conventions, each checked against scikit-learn in
   probabilities only.
 """
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -49,13 +50,15 @@ class Fold:
 
 @dataclass(frozen=True)
 class Metric:
-    """A fold score: its name, how tables head it, which way is better and how it is computed."""
+    """A fold score: its name, how tables head it, which way is better, how it is computed and
+    the range its values can take."""
 
     name: str
     label: str
     compute: Callable[[Fold], float]
     lower_is_better: bool = False
     weighted: bool = False  # a support-weighted average, held by multi-class results only
+    bounds: tuple[float, float] = (0.0, 1.0)
 
 
 def _averaged(name: str) -> Callable[[Fold], float]:
@@ -74,10 +77,22 @@ REGISTRY: Mapping[str, Metric] = MappingProxyType(
             Metric("specificity", "Specificity", _averaged("specificity")),
             Metric("f1", "F1", _averaged("f1")),
             Metric("auc", "AUC", lambda f: _auc(f.onehot, f.proba)),
-            Metric("loss", "Loss", lambda f: _cross_entropy(f.y, f.proba), lower_is_better=True),
+            Metric(
+                "loss",
+                "Loss",
+                lambda f: _cross_entropy(f.y, f.proba),
+                lower_is_better=True,
+                bounds=(0.0, math.inf),
+            ),
             Metric("balanced_accuracy", "Balanced acc.", lambda f: _balanced_accuracy(f.cm)),
-            Metric("mcc", "MCC", lambda f: _mcc(f.cm)),
-            Metric("brier", "Brier", lambda f: _brier(f.onehot, f.proba), lower_is_better=True),
+            Metric("mcc", "MCC", lambda f: _mcc(f.cm), bounds=(-1.0, 1.0)),
+            Metric(
+                "brier",
+                "Brier",
+                lambda f: _brier(f.onehot, f.proba),
+                lower_is_better=True,
+                bounds=(0.0, 2.0),  # multi-class: a sum over the classes
+            ),
             Metric(
                 "precision_weighted",
                 "Precision (weighted)",
@@ -96,6 +111,15 @@ WEIGHTED_METRICS: tuple[str, ...] = tuple(m.name for m in REGISTRY.values() if m
 ALL_METRICS: tuple[str, ...] = tuple(REGISTRY)
 LOWER_IS_BETTER: frozenset[str] = frozenset(m.name for m in REGISTRY.values() if m.lower_is_better)
 METRIC_LABELS: Mapping[str, str] = MappingProxyType({m.name: m.label for m in REGISTRY.values()})
+
+
+def within_range(metric: str, low: float, high: float) -> tuple[float, float]:
+    """An interval for a score of ``metric`` cut to the values the metric can take (a
+    t-interval around an AUC of 0.95 may reach past 1); other names are left as they are."""
+    if metric not in REGISTRY:
+        return low, high
+    floor, ceiling = REGISTRY[metric].bounds
+    return max(low, floor), min(high, ceiling)
 
 
 def higher_is_better(metric: str) -> bool:

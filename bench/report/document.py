@@ -166,7 +166,8 @@ def _selection(selection: SelectionEstimate | str | None) -> Section | None:
         "upward. Choosing the cell within each outer fold by its inner-validation score and "
         "scoring that choice on the outer test fold estimates the whole select-then-train "
         f"procedure: {metric} {s.nested:.3f} ({level}% CI {s.ci_low:.3f} to "
-        f"{s.ci_high:.3f}, corrected t-interval over {s.folds} folds); optimism "
+        f"{s.ci_high:.3f}, corrected t-interval over {s.folds} folds, cut to the metric's "
+        f"range); optimism "
         f"{s.optimism:+.3f}. Quote this number as what the winning recipe can be expected to "
         "score."
     )

@@ -11,7 +11,7 @@ then train it" scores that whole procedure on data it did not choose on:
 - score the chosen cell on that outer test fold;
 - the mean over the J (repeat, fold)s is the nested estimate, with a t-interval whose
   variance is inflated by n_test/n_train as in the Nadeau–Bengio corrected t-test (folds
-  share training data);
+  share training data), cut to the metric's range (an AUC interval ends at 1 at most);
 - the optimism is naive − nested (positive: the naive mean flatters the winner).
 
 Ties on the validation score go to the cell listed first (the table's order).
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bench.errors import StatsError
+from bench.metrics import within_range
 from bench.stats.corrected import fold_size_ratio
 from bench.stats.tdist import t_interval
 
@@ -86,7 +87,7 @@ def nested_estimate(
         best = rows.iloc[int(np.argmax(sign * rows[validation].to_numpy()))]
         chosen.append((int(repeat), int(fold), str(best["cell"]), float(best[metric])))
     values = np.array([value for *_, value in chosen])
-    low, high = _interval(values, scores, confidence)
+    low, high = within_range(metric, *_interval(values, scores, confidence))
     return SelectionEstimate(
         metric=metric,
         winner=winner,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bench.metrics import within_range
 from bench.stats.samples import check_confidence
 from bench.stats.table import check_finite, check_metric, check_unique_folds, require_columns
 from bench.stats.tdist import t_interval
@@ -45,6 +46,7 @@ def summarize_cells(
     The interval is ``mean +- t_{(1+c)/2, n-1} * sd / sqrt(n)`` over the n = folds x repeats
     scores of the cell. It treats those scores as independent, which they are not (training
     sets overlap), so it is descriptive: it is narrower than the uncertainty a claim must carry.
+    It is cut to the metric's range (an AUC interval ends at 1 at most).
     For a claim that one cell beats another use :func:`bench.stats.corrected_t`.
     """
     check_confidence(confidence)
@@ -65,7 +67,7 @@ def _summarize_one(cell: str, rows: pd.DataFrame, *, metric: str, confidence: fl
     sd, low, high = math.nan, math.nan, math.nan
     if n > 1:
         sd = float(values.std(ddof=1))
-        low, high = t_interval(mean, sd / math.sqrt(n), n - 1, confidence)
+        low, high = within_range(metric, *t_interval(mean, sd / math.sqrt(n), n - 1, confidence))
     repeat_means = rows.groupby("repeat", sort=True)[metric].mean().to_numpy(dtype=float)
     return CellSummary(
         cell=cell,

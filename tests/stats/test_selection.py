@@ -79,6 +79,29 @@ def test_hand_computed_choice_score_and_interval():
     )
 
 
+def test_the_interval_ends_where_the_metric_does():
+    scores = pd.DataFrame(
+        {
+            "cell": "a",
+            "repeat": 0,
+            "fold": [0, 1, 2],
+            "auc": [1.0, 0.9, 0.98],
+            "val_auc": 0.5,
+            "n_train": 40,
+            "n_test": 10,
+        }
+    )
+    values = np.array([1.0, 0.9, 0.98])
+    se = math.sqrt((1 / 3 + 10 / 40) * values.var(ddof=1))
+    half = scipy_stats.t.ppf(0.975, 2) * se
+    assert values.mean() + half > 1  # the raw t-interval passes the largest possible AUC
+    estimate = nested_estimate(scores, metric="auc")
+    assert estimate.ci_high == 1.0
+    assert estimate.ci_low == pytest.approx(values.mean() - half)
+    unbounded = nested_estimate(scores.rename(columns={"auc": "x", "val_auc": "val_x"}), metric="x")
+    assert unbounded.ci_high == pytest.approx(values.mean() + half)  # not a registry metric
+
+
 def test_lower_is_better_metrics_choose_the_lowest_validation_score():
     scores = pd.DataFrame(
         {

@@ -46,6 +46,16 @@ def test_repeat_means_spread():
     assert summary.ci_high - summary.mean == pytest.approx(half, rel=1e-12)
 
 
+def test_the_interval_stays_within_the_metric_range():
+    table = pd.DataFrame(
+        {"cell": "c", "repeat": 0, "fold": [0, 1, 2], "accuracy": [1.0, 0.8, 0.96]}
+    )
+    (summary,) = summarize_cells(table, metric="accuracy")
+    low, high = stats.t.interval(0.95, 2, loc=summary.mean, scale=stats.sem(table.accuracy))
+    assert high > 1 and summary.ci_high == 1.0
+    assert summary.ci_low == pytest.approx(low, rel=1e-12)
+
+
 def test_published_table_has_no_spread():
     table = pd.DataFrame({"cell": ["a", "b"], "repeat": 0, "fold": 0, "accuracy": [0.8, 0.9]})
     summary = summarize_cells(table, metric="accuracy")[1]

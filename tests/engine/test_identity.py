@@ -1,6 +1,7 @@
 """Job identity is complete: every suite key changes the hash of exactly the jobs that read it.
 
 The test walks the suite schema (bench/config/schema.py). Each leaf key must have a row in
+
 MUTATIONS: an edit of the base suite and the jobs expected to change (the readers and every
 job downstream of them, since a child's hash contains its parent's). A key added to the
 schema without a row fails the walk; a key whose edit changes other jobs than declared, or
@@ -315,6 +316,22 @@ STAGE1 = "strategies.two.stages[1]"
 SPACE = "tuning.space"
 
 # schema path -> (edit, expected readers)
+# A value other than the default for every augmentation key (the suite above already flips
+# left-right, so its [augmentation] change turns that off).
+AUGMENTATION_CHANGES = {
+    "rotation": 20,
+    "width_shift": 0.2,
+    "height_shift": 0.2,
+    "brightness": [0.7, 1.3],
+    "shear": 10,
+    "zoom": 0.2,
+    "horizontal_flip": True,
+    "vertical_flip": True,
+    "fill_mode": "reflect",
+    "mixup_alpha": 0.2,
+}
+
+
 MUTATIONS = {
     "suite.name": (put("suite.name", "walk2"), nothing),
     "suite.description": (put("suite.description", "other words"), nothing),
@@ -459,18 +476,7 @@ MUTATIONS = {
     "protocol.deterministic": (put("protocol.deterministic", False), everything),
     **{
         f"augmentation.{key}": (put(f"augmentation.{key}", value), folds)
-        for key, value in {
-            "rotation": 20,
-            "width_shift": 0.2,
-            "height_shift": 0.2,
-            "brightness": [0.7, 1.3],
-            "shear": 10,
-            "zoom": 0.2,
-            "horizontal_flip": False,
-            "vertical_flip": True,
-            "fill_mode": "reflect",
-            "mixup_alpha": 0.2,
-        }.items()
+        for key, value in {**AUGMENTATION_CHANGES, "horizontal_flip": False}.items()
     },
     # a shared stage's own augmentation: that stage's job and every job downstream of it
     **{
@@ -478,18 +484,7 @@ MUTATIONS = {
             put(f"{STAGE0}.augmentation.{key}", value),
             stage_of_two(0),
         )
-        for key, value in {
-            "rotation": 20,
-            "width_shift": 0.2,
-            "height_shift": 0.2,
-            "brightness": [0.7, 1.3],
-            "shear": 10,
-            "zoom": 0.2,
-            "horizontal_flip": True,
-            "vertical_flip": True,
-            "fill_mode": "reflect",
-            "mixup_alpha": 0.2,
-        }.items()
+        for key, value in AUGMENTATION_CHANGES.items()
     },
     "balance.method": (put("balance.method", "class_weight"), folds),
     "balance.mixup_alpha": (put("balance.mixup_alpha", 0.4), folds),
